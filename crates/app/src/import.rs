@@ -1,0 +1,549 @@
+//! Import of households and persons from CSV or a workbook.
+//!
+//! Every row is validated; rejected rows go to a rejects CSV (`line,column,reason,raw`)
+//! and every accepted row is written in one transaction, so a failure or a kill in
+//! the middle leaves the store as it was. Households are keyed by `no_kk` and persons
+//! by `nik`: re-importing the same file changes nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use sejahtera_domain::Regions;
+use sejahtera_domain::codes::Hubungan;
+use sejahtera_domain::registry::{
+    FieldError, HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, Household, PERSON_COLUMNS, PERSON_REQUIRED,
+    Person, RowValues, parse_household, parse_person,
+};
+use sejahtera_store::{ImportRun, Store, WriteStats};
+
+use crate::input::{InputError, RawRow, open_table};
+use crate::progress::Progress;
+
+/// What is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Households (one row per family card).
+    Households,
+    /// Persons (one row per NIK); their households must be stored first.
+    Persons,
+}
+
+impl Kind {
+    /// `households` or `persons`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Households => "households",
+            Kind::Persons => "persons",
+        }
+    }
+    /// The columns of this kind, in template order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Households => HOUSEHOLD_COLUMNS,
+            Kind::Persons => PERSON_COLUMNS,
+        }
+    }
+    /// The required columns.
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Kind::Households => HOUSEHOLD_REQUIRED,
+            Kind::Persons => PERSON_REQUIRED,
+        }
+    }
+}
+
+/// The empty template: the header line of a kind's CSV.
+pub fn template(kind: Kind) -> String {
+    format!("{}\n", kind.columns().join(","))
+}
+
+/// A rejected row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// 1-based line (CSV) or sheet row (workbook); the header is line 1.
+    pub line: usize,
+    /// The column at fault (empty for a problem with the whole row).
+    pub column: String,
+    /// Why the row was rejected.
+    pub reason: String,
+    /// The row as it was read.
+    pub raw: String,
+}
+
+/// A warning about an accepted row or the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The line it concerns (the header's line for unknown columns).
+    pub line: usize,
+    /// The column it concerns.
+    pub column: String,
+    /// The message.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// The outcome of an import that could read its input.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// Rows accepted (and stored).
+    pub accepted: u64,
+    /// Rows rejected (written to the rejects file).
+    pub rejected: u64,
+    /// Warnings (unknown columns, data-quality flags).
+    pub warnings: Vec<Warning>,
+    /// Notes that are not warnings (e.g. a household repeated in the file).
+    pub notes: Vec<String>,
+    /// What the write changed.
+    pub stats: WriteStats,
+    /// Where the rejects were written.
+    pub rejects_path: PathBuf,
+}
+
+/// Why an import stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The input cannot be read.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Required columns are missing from the header.
+    #[error(
+        "{path}: missing required column(s) {missing} (the header has: {found}); nothing was imported"
+    )]
+    MissingColumns {
+        /// The file.
+        path: String,
+        /// The missing columns, comma separated.
+        missing: String,
+        /// The header as read.
+        found: String,
+    },
+    /// A column appears twice in the header.
+    #[error(
+        "{path}: line 1: column {column:?} appears twice (columns {first} and {second}); nothing was imported"
+    )]
+    DuplicateColumn {
+        /// The file.
+        path: String,
+        /// The column.
+        column: String,
+        /// Its first 1-based position.
+        first: usize,
+        /// Its second 1-based position.
+        second: usize,
+    },
+    /// The rejects file cannot be written.
+    #[error("cannot write the rejects file {path}: {reason}; nothing was imported")]
+    Rejects {
+        /// The rejects file.
+        path: String,
+        /// The cause.
+        reason: String,
+    },
+    /// The store failed; the transaction was rolled back.
+    #[error("storing the rows failed, nothing was imported: {0}")]
+    Store(#[from] sejahtera_store::StoreError),
+}
+
+/// Options of an import.
+pub struct ImportOptions<'a> {
+    /// Where to write the rejects CSV.
+    pub rejects: PathBuf,
+    /// Today's date (birth dates after it are rejected).
+    pub today: NaiveDate,
+    /// Progress receiver.
+    pub progress: &'a dyn Progress,
+}
+
+/// The default rejects path: `<FILE>.rejects.csv`.
+pub fn default_rejects_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".rejects.csv");
+    PathBuf::from(s)
+}
+
+/// Today in the easternmost Indonesian zone (UTC+9), so that nothing dated today
+/// anywhere in Indonesia counts as the future.
+pub fn today_in_indonesia() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+}
+
+/// Maps the file's columns to a kind's known columns.
+struct Columns {
+    /// For each known column (in `Kind::columns` order): its index in the file.
+    position: Vec<Option<usize>>,
+    known: &'static [&'static str],
+}
+
+impl Columns {
+    fn index_of(&self, column: &str) -> Option<usize> {
+        let k = self.known.iter().position(|c| *c == column)?;
+        self.position[k]
+    }
+}
+
+struct Row<'a> {
+    fields: &'a [String],
+    cols: &'a Columns,
+}
+
+impl RowValues for Row<'_> {
+    fn get(&self, column: &str) -> Option<&str> {
+        // A column the file lacks, or a short row, reads as absent.
+        self.cols
+            .index_of(column)
+            .and_then(|i| self.fields.get(i))
+            .map(String::as_str)
+    }
+}
+
+fn map_header(
+    kind: Kind,
+    path: &Path,
+    header: &[String],
+    warnings: &mut Vec<Warning>,
+) -> Result<Columns, ImportError> {
+    let known = kind.columns();
+    let mut position = vec![None; known.len()];
+    for (i, h) in header.iter().enumerate() {
+        let name = h.trim().to_ascii_lowercase();
+        match known.iter().position(|c| *c == name) {
+            Some(k) => {
+                if let Some(first) = position[k] {
+                    return Err(ImportError::DuplicateColumn {
+                        path: path.display().to_string(),
+                        column: name,
+                        first: first + 1,
+                        second: i + 1,
+                    });
+                }
+                position[k] = Some(i);
+            }
+            None => warnings.push(Warning {
+                line: 1,
+                column: h.clone(),
+                message: format!("unknown column {:?} (column {}) is ignored", h, i + 1),
+            }),
+        }
+    }
+    let missing: Vec<&str> = kind
+        .required()
+        .iter()
+        .filter(|c| position[known.iter().position(|k| k == *c).unwrap_or(0)].is_none())
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns {
+            path: path.display().to_string(),
+            missing: missing.join(", "),
+            found: header.join(","),
+        });
+    }
+    Ok(Columns { position, known })
+}
+
+/// Collects rejects into a CSV file as they happen.
+struct RejectWriter {
+    w: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    path: PathBuf,
+    count: u64,
+}
+
+impl RejectWriter {
+    fn create(path: &Path) -> Result<RejectWriter, ImportError> {
+        let err = |e: &dyn std::fmt::Display| ImportError::Rejects {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let f = std::fs::File::create(path).map_err(|e| err(&e))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+        w.write_record(["line", "column", "reason", "raw"])
+            .map_err(|e| err(&e))?;
+        Ok(RejectWriter {
+            w,
+            path: path.to_path_buf(),
+            count: 0,
+        })
+    }
+    fn push(&mut self, r: Reject) -> Result<(), ImportError> {
+        self.count += 1;
+        self.w
+            .write_record([r.line.to_string(), r.column, r.reason, r.raw])
+            .map_err(|e| ImportError::Rejects {
+                path: self.path.display().to_string(),
+                reason: e.to_string(),
+            })
+    }
+    fn finish(mut self) -> Result<u64, ImportError> {
+        self.w.flush().map_err(|e| ImportError::Rejects {
+            path: self.path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(self.count)
+    }
+}
+
+fn field_reject(row: &RawRow, delimiter: u8, e: FieldError) -> Reject {
+    Reject {
+        line: row.line,
+        column: e.column.to_string(),
+        reason: e.reason,
+        raw: row.raw(delimiter),
+    }
+}
+
+/// Checks a row's shape: valid UTF-8 and no non-empty cells beyond the header.
+fn shape_reject(row: &RawRow, header: &[String], delimiter: u8) -> Option<Reject> {
+    if let Some(i) = row.bad_utf8 {
+        return Some(Reject {
+            line: row.line,
+            column: header.get(i).cloned().unwrap_or_default(),
+            reason: "text is not valid UTF-8 (save the file as CSV UTF-8)".into(),
+            raw: row.raw(delimiter),
+        });
+    }
+    if row.fields.len() > header.len()
+        && row.fields[header.len()..]
+            .iter()
+            .any(|f| !f.trim().is_empty())
+    {
+        return Some(Reject {
+            line: row.line,
+            column: String::new(),
+            reason: format!(
+                "row has {} fields but the header has {}",
+                row.fields.len(),
+                header.len()
+            ),
+            raw: row.raw(delimiter),
+        });
+    }
+    None
+}
+
+/// Imports a file of households or persons into the store.
+pub async fn import(
+    store: &Store,
+    regions: &Regions,
+    kind: Kind,
+    path: &Path,
+    opts: &ImportOptions<'_>,
+) -> Result<ImportReport, ImportError> {
+    let mut table = open_table(path)?;
+    let mut warnings = Vec::new();
+    let cols = map_header(kind, path, &table.header, &mut warnings)?;
+    let header = std::mem::take(&mut table.header);
+    let delimiter = table.delimiter;
+    let mut rejects = RejectWriter::create(&opts.rejects)?;
+    let mut notes = Vec::new();
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let progress = opts.progress;
+    progress.start(&format!("reading {}", file_name), Some(table.size));
+    let mut last_pos = 0u64;
+    let mut advance = |row: &RawRow| {
+        if row.bytes_read > last_pos {
+            progress.advance(row.bytes_read - last_pos);
+            last_pos = row.bytes_read;
+        }
+    };
+
+    let report = match kind {
+        Kind::Households => {
+            let existing = store.household_keys().await?;
+            let mut accepted: Vec<Household> = Vec::new();
+            let mut index_of: HashMap<u64, (usize, usize)> = HashMap::new(); // kk -> (index, line)
+            let mut repeated = 0u64;
+            for row in table.by_ref() {
+                let row = row?;
+                advance(&row);
+                if row.is_blank() {
+                    continue;
+                }
+                if let Some(r) = shape_reject(&row, &header, delimiter) {
+                    rejects.push(r)?;
+                    continue;
+                }
+                match parse_household(
+                    &Row {
+                        fields: &row.fields,
+                        cols: &cols,
+                    },
+                    |c| regions.is_village(c),
+                ) {
+                    Ok(h) => match index_of.get(&h.no_kk.as_u64()) {
+                        Some(&(i, first_line)) => {
+                            notes.push(format!(
+                                "line {}: no_kk repeats line {}; the later row replaces the earlier one",
+                                row.line, first_line
+                            ));
+                            accepted[i] = h;
+                            repeated += 1;
+                        }
+                        None => {
+                            index_of.insert(h.no_kk.as_u64(), (accepted.len(), row.line));
+                            accepted.push(h);
+                        }
+                    },
+                    Err(e) => rejects.push(field_reject(&row, delimiter, e))?,
+                }
+            }
+            progress.finish();
+            let rejected = rejects.finish()?;
+            let n_accepted = accepted.len() as u64 + repeated;
+            let run = ImportRun {
+                kind: kind.as_str().into(),
+                file_name,
+                accepted: n_accepted,
+                rejected,
+                warnings: warnings.len() as u64,
+            };
+            progress.start("writing households", Some(accepted.len() as u64));
+            let stats = store
+                .write_households(&accepted, &existing, Some(&run), &mut |n| {
+                    progress.advance(n)
+                })
+                .await?;
+            progress.finish();
+            ImportReport {
+                accepted: n_accepted,
+                rejected,
+                warnings,
+                notes,
+                stats,
+                rejects_path: opts.rejects.clone(),
+            }
+        }
+        Kind::Persons => {
+            let households: HashSet<u64> = store.household_keys().await?;
+            let stored = store.person_keys().await?;
+            let mut accepted: Vec<Person> = Vec::new();
+            let mut seen_nik: HashMap<u64, usize> = HashMap::new(); // nik -> line
+            let mut head_in_file: HashMap<u64, (u64, usize)> = HashMap::new(); // kk -> (nik, line)
+            for row in table.by_ref() {
+                let row = row?;
+                advance(&row);
+                if row.is_blank() {
+                    continue;
+                }
+                if let Some(r) = shape_reject(&row, &header, delimiter) {
+                    rejects.push(r)?;
+                    continue;
+                }
+                let p = match parse_person(
+                    &Row {
+                        fields: &row.fields,
+                        cols: &cols,
+                    },
+                    opts.today,
+                ) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        rejects.push(field_reject(&row, delimiter, e))?;
+                        continue;
+                    }
+                };
+                let (nik, kk) = (p.nik.as_u64(), p.no_kk.as_u64());
+                let reject = |column: &str, reason: String| Reject {
+                    line: row.line,
+                    column: column.into(),
+                    reason,
+                    raw: row.raw(delimiter),
+                };
+                if let Some(first) = seen_nik.get(&nik) {
+                    rejects.push(reject(
+                        "nik",
+                        format!("NIK appears again in this file (first at line {first})"),
+                    ))?;
+                    continue;
+                }
+                if !households.contains(&kk) {
+                    rejects.push(reject(
+                        "no_kk",
+                        format!(
+                            "household {} is not in the registry (import households first)",
+                            p.no_kk
+                        ),
+                    ))?;
+                    continue;
+                }
+                if let Some(&stored_kk) = stored.household_of.get(&nik) {
+                    if stored_kk != kk {
+                        rejects.push(reject(
+                            "no_kk",
+                            "NIK is already registered in another household (moving a person is a separate, audited operation)"
+                                .into(),
+                        ))?;
+                        continue;
+                    }
+                }
+                if p.hubungan == Some(Hubungan::Kepala) {
+                    let other_head = match head_in_file.get(&kk) {
+                        Some(&(h, line)) if h != nik => Some(format!("line {line} of this file")),
+                        Some(_) => None,
+                        None => match stored.head_of.get(&kk) {
+                            Some(&h) if h != nik => Some("the registry".to_string()),
+                            _ => None,
+                        },
+                    };
+                    if let Some(where_) = other_head {
+                        rejects.push(reject(
+                            "hubungan",
+                            format!("household already has a kepala (head) at {where_}; a household has one head"),
+                        ))?;
+                        continue;
+                    }
+                    head_in_file.insert(kk, (nik, row.line));
+                }
+                seen_nik.insert(nik, row.line);
+                if !p.flags.is_empty() {
+                    warnings.push(Warning {
+                        line: row.line,
+                        column: "nik".into(),
+                        message: format!(
+                            "accepted with data-quality flag(s): {}",
+                            p.flags
+                                .iter()
+                                .map(|f| f.describe())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                    });
+                }
+                accepted.push(p);
+            }
+            progress.finish();
+            let rejected = rejects.finish()?;
+            let run = ImportRun {
+                kind: kind.as_str().into(),
+                file_name,
+                accepted: accepted.len() as u64,
+                rejected,
+                warnings: warnings.len() as u64,
+            };
+            progress.start("writing persons", Some(accepted.len() as u64));
+            let stats = store
+                .write_persons(&accepted, &stored.household_of, Some(&run), &mut |n| {
+                    progress.advance(n)
+                })
+                .await?;
+            progress.finish();
+            ImportReport {
+                accepted: accepted.len() as u64,
+                rejected,
+                warnings,
+                notes,
+                stats,
+                rejects_path: opts.rejects.clone(),
+            }
+        }
+    };
+    Ok(report)
+}

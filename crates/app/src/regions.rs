@@ -1,0 +1,73 @@
+//! Region codes: loading the shipped CSVs under `data/wilayah/` into the store.
+//!
+//! Adding a region is adding a CSV of the same form (`code,name,level,parent_code`,
+//! the province and regency rows included) under `data/wilayah/` and running
+//! `sejahtera init` again.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sejahtera_domain::Regions;
+use sejahtera_store::Store;
+
+/// Where the shipped data lives: `$SEJAHTERA_DATA`, else `./data` when it holds
+/// `wilayah/`, else the `data/` folder of the source tree this binary was built from.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("SEJAHTERA_DATA") {
+        return PathBuf::from(d);
+    }
+    let local = PathBuf::from("data");
+    if local.join("wilayah").is_dir() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+}
+
+/// Reads every `*.csv` under `<data_dir>/wilayah/` into one hierarchy.
+pub fn load_region_files(data_dir: &Path) -> anyhow::Result<Regions> {
+    let dir = data_dir.join("wilayah");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read the region folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no region CSV files in {}", dir.display());
+    }
+    let mut all = Regions::new();
+    for f in &files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let rows = Regions::parse_csv(&f.display().to_string(), &text)?;
+        all.extend(rows);
+    }
+    // Re-check parents across files.
+    Regions::from_regions(all.iter().cloned()).map_err(anyhow::Error::from)
+}
+
+/// Opens (creating) the database and loads the shipped regions into it.
+pub async fn init(db: &Path, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
+    let regions = load_region_files(data_dir)?;
+    let store = Store::open(db)
+        .await
+        .context("opening the registry database")?;
+    store
+        .save_regions(&regions)
+        .await
+        .context("storing region codes")?;
+    Ok((store, regions))
+}
+
+/// Opens an existing database, initializing it (regions) when it has none yet.
+pub async fn open(db: &Path, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
+    let store = Store::open(db)
+        .await
+        .context("opening the registry database")?;
+    let regions = store.regions().await?;
+    if regions.is_empty() {
+        store.close().await;
+        return init(db, data_dir).await;
+    }
+    Ok((store, regions))
+}

@@ -1,0 +1,84 @@
+//! `sejahtera demo`: create (or reuse) the synthetic demo registry.
+
+use std::process::ExitCode;
+
+use sejahtera_app::demo::{DemoOptions, DemoOutcome, TARGETS, seed};
+use sejahtera_app::import::today_in_indonesia;
+
+use crate::Global;
+use crate::progress::Bar;
+
+/// Create (or reuse) a deterministic synthetic registry of Kota Kupang and Kabupaten Sarolangun.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only create the data; do not start the portal.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Random seed of the generator.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Population scale: 1 is full size (about 773,000 persons), 0.01 a small registry for tests.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+/// Runs `demo`.
+pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let (store, regions) =
+        sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
+    let bar = Bar::new(g.quiet);
+    let opts = DemoOptions {
+        seed: args.seed,
+        scale: args.scale,
+    };
+    let outcome = seed(&store, &regions, opts, today_in_indonesia(), &bar).await?;
+    match &outcome {
+        DemoOutcome::Created(summaries) => {
+            println!(
+                "demo registry created in {} ({:.1} s)",
+                g.db.display(),
+                started.elapsed().as_secs_f64()
+            );
+            for s in summaries {
+                println!(
+                    "{} {}: {} households, {} persons ({:.1} % women, {:.2} per household); \
+                     P0 {:.2} % (target {:.2} %) below Rp {} per capita per month; Gini {:.3}",
+                    s.code,
+                    s.name,
+                    s.households,
+                    s.persons,
+                    100.0 * s.women as f64 / s.persons.max(1) as f64,
+                    s.persons as f64 / s.households.max(1) as f64,
+                    100.0 * s.p0,
+                    100.0 * s.p0_target,
+                    sejahtera_domain::money::group_thousands(s.poverty_line),
+                    s.gini
+                );
+                println!("    poverty line: {}", s.poverty_line_source);
+            }
+        }
+        DemoOutcome::Reused => {
+            let (h, p) = store.totals().await?;
+            println!(
+                "demo registry already in {}: {h} households, {p} persons",
+                g.db.display()
+            );
+            for t in TARGETS {
+                println!(
+                    "    {}: poverty line Rp {} ({})",
+                    t.code,
+                    sejahtera_domain::money::group_thousands(t.poverty_line),
+                    t.poverty_line_source
+                );
+            }
+        }
+    }
+    store.close().await;
+    if !args.no_serve {
+        println!(
+            "The web portal is not part of this build yet; `sejahtera summary` shows the registry per district."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand: a clap `Args` struct and a `run()` function.
+
+pub mod demo;
+pub mod evaluate;
+pub mod export;
+pub mod import;
+pub mod init;
+pub mod ledger;
+pub mod measure;
+pub mod mpi;
+pub mod pb;
+pub mod regions;
+pub mod summary;

@@ -1,0 +1,50 @@
+//! `sejahtera summary`: households and persons per district.
+
+use std::process::ExitCode;
+
+use sejahtera_store::DistrictCount;
+
+use crate::Global;
+use crate::output::{Format, Rows};
+
+/// Households and persons per district (with women and data-quality flags), then a total row.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn row(code: &str, r: &DistrictCount) -> Vec<Option<String>> {
+    vec![
+        Some(code.to_string()),
+        Some(r.name.clone()),
+        Some(r.households.to_string()),
+        Some(r.persons.to_string()),
+        Some(r.women.to_string()),
+        Some(r.flagged.to_string()),
+    ]
+}
+
+/// Runs `summary`.
+pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
+    let (store, _) =
+        sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
+    let (districts, total) = sejahtera_app::summary::by_district(&store).await?;
+    store.close().await;
+    let mut rows = Rows::new(&[
+        "district",
+        "name",
+        "households",
+        "persons",
+        "women",
+        "flagged_persons",
+    ])
+    .numeric(&["households", "persons", "women", "flagged_persons"]);
+    for d in &districts {
+        rows.push(row(d.code.as_str(), d));
+    }
+    rows.push(row("(all)", &total));
+    rows.print(args.format, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,115 @@
+//! `sejahtera`: the command-line adapter over the application's use cases.
+//!
+//! One module per subcommand under `commands/`, each with a clap `Args` struct
+//! and a `run()` function returning the process exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod output;
+mod progress;
+
+/// Sejahtera: welfare-based economic policy for Indonesian regional governments.
+#[derive(Debug, Parser)]
+#[command(name = "sejahtera", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// SQLite database file of the registry.
+    #[arg(
+        long,
+        global = true,
+        env = "SEJAHTERA_DB",
+        default_value = "./sejahtera.db"
+    )]
+    pub db: PathBuf,
+    /// Print only the final summary line (no progress bars, no warnings list).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database (if needed), run migrations and load the shipped region codes.
+    Init(commands::init::Args),
+    /// List region codes (province, regency, district, village) with their type and time zone.
+    Regions(commands::regions::Args),
+    /// Import households or persons from CSV/XLSX (or print a template).
+    Import(commands::import::Args),
+    /// Export households or persons as CSV or Parquet (staff only: personal data).
+    Export(commands::export::Args),
+    /// Households and persons per district.
+    Summary(commands::summary::Args),
+    /// Create (or reuse) the synthetic demo registry of Kota Kupang and Kabupaten Sarolangun.
+    Demo(commands::demo::Args),
+    /// Poverty (FGT with standard errors) and inequality indicators per group of a CSV/Parquet file.
+    Measure(commands::measure::Args),
+    /// Alkire-Foster multidimensional poverty (H, A, M0) per group of a CSV/Parquet file.
+    Mpi(commands::mpi::Args),
+    /// Participatory budgeting on Pabulib .pb files: greedy, Method of Equal Shares, Phragmén.
+    Pb(commands::pb::Args),
+    /// Program impact (staggered and doubly robust DiD, synthetic control) and target tracking.
+    Evaluate(commands::evaluate::Args),
+    /// Tamper-evident ledger: append events, signed checkpoints, inclusion/consistency proofs, verify.
+    Ledger(commands::ledger::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(dispatch(cli));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init(a) => commands::init::run(a, g).await,
+        Command::Regions(a) => commands::regions::run(a, g).await,
+        Command::Import(a) => commands::import::run(a, g).await,
+        Command::Export(a) => commands::export::run(a, g).await,
+        Command::Summary(a) => commands::summary::run(a, g).await,
+        Command::Demo(a) => commands::demo::run(a, g).await,
+        Command::Measure(a) => commands::measure::run(a, g).await,
+        Command::Mpi(a) => commands::mpi::run(a, g).await,
+        Command::Pb(a) => commands::pb::run(a, g).await,
+        Command::Evaluate(a) => commands::evaluate::run(a, g).await,
+        Command::Ledger(a) => commands::ledger::run(a, g).await,
+    }
+}
+
+fn init_tracing(quiet: bool) {
+    let default = if quiet { "error" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEJAHTERA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,320 @@
+//! The `sejahtera` binary: init, regions, import exit codes and output, export
+//! round trip, summary, demo, and a kill in the middle of an import.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sejahtera"));
+    c.env(
+        "SEJAHTERA_DATA",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"),
+    );
+    c.env_remove("SEJAHTERA_DB");
+    c
+}
+
+fn run(db: &Path, args: &[&str]) -> Output {
+    bin().arg("--db").arg(db).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn last_line(o: &Output) -> String {
+    stdout(o).lines().last().unwrap_or("").to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn regions_csv_under_a_regency() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("r.db");
+    assert!(run(&db, &["init"]).status.success());
+    let o = run(&db, &["regions", "--under", "5371", "--format", "csv"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "code,name,level,parent_code,type,timezone"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 6 + 51);
+    assert!(rows.contains(&"53.71.01,Alak,district,53.71,,Asia/Makassar"));
+    assert!(rows.contains(&"53.71.01.1001,Namosain,village,53.71.01,kelurahan,Asia/Makassar"));
+    let o = run(&db, &["regions", "--under", "15.03.01", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["timezone"] == "Asia/Jakarta" && r["level"] == "village")
+    );
+    assert!(v.as_array().unwrap().iter().any(|r| r["type"] == "desa"));
+    let o = run(&db, &["regions", "--under", "99.99"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn import_exit_codes_and_last_line() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("i.db");
+    let good = write(
+        d.path(),
+        "h.csv",
+        "no_kk,kode_wilayah,pengeluaran_bulanan\n5371010101200001,5371011001,1.000.000\n",
+    );
+    let o = run(&db, &["import", "households", good.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(last_line(&o), "accepted 1, rejected 0, warnings 0");
+
+    let some_bad = write(
+        d.path(),
+        "h2.csv",
+        "no_kk,kode_wilayah,pengeluaran_bulanan,extra\n5371010101200002,5371011001,1\n123,5371011001,1\n",
+    );
+    let o = run(&db, &["import", "households", some_bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(last_line(&o), "accepted 1, rejected 1, warnings 1");
+    let rejects = std::fs::read_to_string(d.path().join("h2.csv.rejects.csv")).unwrap();
+    assert!(
+        rejects.starts_with("line,column,reason,raw\n3,no_kk,"),
+        "{rejects}"
+    );
+
+    let custom = d.path().join("my-rejects.csv");
+    let o = run(
+        &db,
+        &[
+            "import",
+            "households",
+            some_bad.to_str().unwrap(),
+            "--rejects",
+            custom.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(
+        stdout(&o),
+        "accepted 1, rejected 1, warnings 1\n",
+        "--quiet prints only the last line"
+    );
+    assert!(custom.exists());
+
+    let unusable = write(d.path(), "h3.csv", "no_kk,alamat\n5371010101200003,x\n");
+    let o = run(&db, &["import", "households", unusable.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("missing required column(s) kode_wilayah, pengeluaran_bulanan")
+    );
+    let o = run(
+        &db,
+        &[
+            "import",
+            "persons",
+            d.path().join("nope.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn templates_print_the_headers() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("t.db");
+    let o = run(&db, &["import", "template", "persons"]);
+    assert_eq!(
+        stdout(&o),
+        "nik,no_kk,nama,jenis_kelamin,tanggal_lahir,hubungan,pendidikan,pekerjaan,sektor,disabilitas,status_kawin\n"
+    );
+    let o = run(&db, &["import", "template", "households"]);
+    assert!(stdout(&o).starts_with("no_kk,kode_wilayah,rt,rw,alamat,pengeluaran_bulanan,lantai,"));
+}
+
+#[test]
+fn demo_export_reimports_unchanged_and_summary_adds_up() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("demo.db");
+    let o = run(
+        &db,
+        &["demo", "--no-serve", "--scale", "0.01", "--seed", "3"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("53.71 Kota Kupang"));
+    // Reused the second time.
+    let o = run(
+        &db,
+        &["demo", "--no-serve", "--scale", "0.01", "--seed", "3"],
+    );
+    assert!(stdout(&o).contains("already"));
+    // A different seed into the same database is refused.
+    assert_eq!(
+        run(
+            &db,
+            &["demo", "--no-serve", "--scale", "0.01", "--seed", "4"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+
+    let h = d.path().join("h.csv");
+    let p = d.path().join("p.csv");
+    assert!(
+        run(
+            &db,
+            &["export", "households", "--output", h.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    assert!(
+        run(&db, &["export", "persons", "--output", p.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let n_p = std::fs::read_to_string(&p).unwrap().lines().count() - 1;
+    assert!(n_p > 7000, "{n_p} persons");
+
+    // Re-import into the same database: nothing changes.
+    let o = run(&db, &["import", "households", h.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains(" 0 new, 0 updated"), "{}", stdout(&o));
+    let o = run(&db, &["import", "persons", p.to_str().unwrap()]);
+    assert!(stdout(&o).contains(" 0 new, 0 updated"), "{}", stdout(&o));
+    let flagged_warnings: usize = last_line(&o).rsplit(' ').next().unwrap().parse().unwrap();
+
+    // Into a fresh database: every row accepted, and the export is identical.
+    let db2 = d.path().join("fresh.db");
+    assert_eq!(
+        run(&db2, &["import", "households", h.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = run(&db2, &["import", "persons", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        last_line(&o),
+        format!("accepted {n_p}, rejected 0, warnings {flagged_warnings}")
+    );
+    let p2 = d.path().join("p2.csv");
+    assert!(
+        run(
+            &db2,
+            &["export", "persons", "--output", p2.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(std::fs::read(&p).unwrap(), std::fs::read(&p2).unwrap());
+
+    let o = run(&db2, &["summary", "--format", "csv"]);
+    let text = stdout(&o);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 6 + 11 + 1);
+    let total = rows.last().unwrap();
+    assert_eq!(&total[0], "(all)");
+    assert_eq!(total[3].parse::<usize>().unwrap(), n_p);
+    let sum: usize = rows[..rows.len() - 1]
+        .iter()
+        .map(|r| r[3].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(sum, n_p);
+
+    let pq = d.path().join("p.parquet");
+    assert!(
+        run(
+            &db2,
+            &[
+                "export",
+                "persons",
+                "--format",
+                "parquet",
+                "--output",
+                pq.to_str().unwrap()
+            ]
+        )
+        .status
+        .success()
+    );
+    assert!(std::fs::metadata(&pq).unwrap().len() > 1000);
+}
+
+/// Kills `import persons` at several points; each time the registry holds either
+/// none or all of the file's persons, never a part.
+#[test]
+fn a_kill_during_import_leaves_the_store_as_it_was() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("k.db");
+    let mut hh = String::from("no_kk,kode_wilayah,pengeluaran_bulanan\n");
+    let mut pp = String::from("nik,no_kk,nama,jenis_kelamin,tanggal_lahir,hubungan\n");
+    for i in 0..20_000u64 {
+        let kk = 5371010101000000 + i;
+        hh.push_str(&format!("{kk},5371011001,1000000\n"));
+        for j in 0..4u64 {
+            let n = i * 4 + j;
+            pp.push_str(&format!(
+                "5371{:02}1203850{:03},{kk},Nama,L,1985-03-12,anak\n",
+                10 + n / 1000,
+                n % 1000
+            ));
+        }
+    }
+    let h = write(d.path(), "h.csv", &hh);
+    let p = write(d.path(), "p.csv", &pp);
+    assert_eq!(
+        run(&db, &["import", "households", h.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let count = || -> i64 {
+        let o = run(&db, &["summary", "--format", "csv"]);
+        let text = stdout(&o);
+        text.lines()
+            .last()
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    for delay_ms in [50u64, 150, 300, 600, 1000] {
+        let mut child = bin()
+            .arg("--db")
+            .arg(&db)
+            .args(["--quiet", "import", "persons", p.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let n = count();
+        assert!(
+            n == 0 || n == 80_000,
+            "after a kill at {delay_ms} ms the store holds {n} persons"
+        );
+        if n == 80_000 {
+            break;
+        }
+    }
+}

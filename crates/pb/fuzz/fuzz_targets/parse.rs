@@ -1,0 +1,24 @@
+//! Fuzzes the `.pb` parser: it must never panic; whatever it accepts must survive a
+//! write/parse round trip, and small accepted elections must run through every rule.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sejahtera_pb::{Completion, Options, Rule, Satisfaction, pabulib, solve};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(e) = pabulib::parse(text) else { return };
+    let again = pabulib::parse(&pabulib::write(&e)).expect("written election parses");
+    assert_eq!(again.projects.len(), e.projects.len());
+    assert_eq!(again.votes.len(), e.votes.len());
+    if e.projects.len() <= 8 && e.votes.len() <= 16 && e.budget.numer().bits() < 40 {
+        let sat = Satisfaction::default_for(e.vote_type);
+        for rule in [Rule::Greedy, Rule::Mes, Rule::Phragmen] {
+            for completion in [Completion::None, Completion::Greedy] {
+                if let Ok(out) = solve(&e, &Options { rule, sat, completion }) {
+                    assert!(out.total_cost <= e.budget || e.projects.iter().any(|p| p.cost.numer().bits() > 60));
+                }
+            }
+        }
+    }
+});

@@ -1,0 +1,470 @@
+//! Regions, households and persons: bulk writes, key lookups, exports and counts.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::TryStreamExt;
+use sejahtera_domain::codes::Code;
+use sejahtera_domain::region::{Level, Region, Regions};
+use sejahtera_domain::registry::{Household, Person};
+use sejahtera_domain::{NoKk, RegionCode};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+use crate::rows::{HOUSEHOLD_SELECT, PERSON_SELECT, household_from_row, opt_code, person_from_row};
+use crate::{Result, Store, StoreError};
+
+/// Rows per multi-row `INSERT` (keeps bound parameters well under SQLite's limit).
+const CHUNK: usize = 512;
+
+/// What a bulk write changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Rows that did not exist before.
+    pub inserted: u64,
+    /// Existing rows whose values changed.
+    pub updated: u64,
+    /// Rows identical to what was stored.
+    pub unchanged: u64,
+}
+
+/// What the import of persons needs to know about stored persons.
+#[derive(Debug, Default)]
+pub struct PersonKeys {
+    /// Stored NIK → its household's `no_kk` (both as integers).
+    pub household_of: HashMap<u64, u64>,
+    /// Stored household `no_kk` → the NIK of its head (`hubungan = kepala`).
+    pub head_of: HashMap<u64, u64>,
+}
+
+/// Households and persons of one district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistrictCount {
+    /// District code.
+    pub code: RegionCode,
+    /// District name.
+    pub name: String,
+    /// Households living in its villages.
+    pub households: u64,
+    /// Persons in those households.
+    pub persons: u64,
+    /// Women among them.
+    pub women: u64,
+    /// Persons with a data-quality flag.
+    pub flagged: u64,
+}
+
+/// A record of one import run (no personal data).
+#[derive(Debug, Clone)]
+pub struct ImportRun {
+    /// `households` or `persons`.
+    pub kind: String,
+    /// The input file's name (without directories).
+    pub file_name: String,
+    /// Accepted rows.
+    pub accepted: u64,
+    /// Rejected rows.
+    pub rejected: u64,
+    /// Warnings.
+    pub warnings: u64,
+}
+
+fn key_u64(s: &str) -> Result<u64> {
+    s.parse::<u64>()
+        .map_err(|_| StoreError::Corrupt(format!("stored key {s:?} is not numeric")))
+}
+
+impl Store {
+    /// Stores the region hierarchy (inserting new codes, updating names of known ones).
+    pub async fn save_regions(&self, regions: &Regions) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let all: Vec<&Region> = regions.iter().collect();
+        for chunk in all.chunks(CHUNK) {
+            let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+                "INSERT INTO regions (code, name, level, parent_code, type, timezone) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.code.as_str())
+                    .push_bind(r.name.as_str())
+                    .push_bind(r.level.as_str())
+                    .push_bind(r.parent_code.as_ref().map(|c| c.as_str()))
+                    .push_bind(r.village_type().map(|t| t.as_str()))
+                    .push_bind(r.timezone().map(|t| t.iana()));
+            });
+            qb.push(
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, \
+                 parent_code = excluded.parent_code, type = excluded.type, timezone = excluded.timezone",
+            );
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stored region hierarchy.
+    pub async fn regions(&self) -> Result<Regions> {
+        let rows = sqlx::query("SELECT code, name, level, parent_code FROM regions ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let code = RegionCode::parse(r.try_get::<&str, _>(0)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let level_s: &str = r.try_get(2)?;
+            let level = Level::parse(level_s)
+                .ok_or_else(|| StoreError::Corrupt(format!("level {level_s}")))?;
+            let parent: Option<String> = r.try_get(3)?;
+            let parent_code = parent
+                .map(|p| RegionCode::parse(&p))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(Region {
+                code,
+                name: r.try_get(1)?,
+                level,
+                parent_code,
+            });
+        }
+        Regions::from_regions(out).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Every stored household key (`no_kk` as an integer).
+    pub async fn household_keys(&self) -> Result<HashSet<u64>> {
+        let mut rows = sqlx::query("SELECT no_kk FROM households").fetch(&self.pool);
+        let mut out = HashSet::new();
+        while let Some(r) = rows.try_next().await? {
+            out.insert(key_u64(r.try_get::<&str, _>(0)?)?);
+        }
+        Ok(out)
+    }
+
+    /// Stored persons' households and each household's head.
+    pub async fn person_keys(&self) -> Result<PersonKeys> {
+        let mut keys = PersonKeys::default();
+        let mut rows = sqlx::query("SELECT nik, no_kk, hubungan FROM persons").fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let nik = key_u64(r.try_get::<&str, _>(0)?)?;
+            let kk = key_u64(r.try_get::<&str, _>(1)?)?;
+            keys.household_of.insert(nik, kk);
+            if r.try_get::<Option<&str>, _>(2)? == Some("kepala") {
+                keys.head_of.insert(kk, nik);
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Writes households (insert or update by `no_kk`) in one transaction, together
+    /// with the record of the import run. Keys in `rows` must be unique.
+    /// `existing` says which keys were stored before, to tell inserts from updates.
+    pub async fn write_households(
+        &self,
+        rows: &[Household],
+        existing: &HashSet<u64>,
+        run: Option<&ImportRun>,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<WriteStats> {
+        let mut tx = self.pool.begin().await?;
+        let stats = write_households_tx(&mut tx, rows, existing, progress).await?;
+        if let Some(run) = run {
+            record_run(&mut tx, run, stats).await?;
+        }
+        tx.commit().await?;
+        Ok(stats)
+    }
+
+    /// Writes persons (insert or update by `nik`) in one transaction, together with
+    /// the record of the import run. Keys in `rows` must be unique and every
+    /// `no_kk` must be a stored household.
+    pub async fn write_persons(
+        &self,
+        rows: &[Person],
+        existing: &HashMap<u64, u64>,
+        run: Option<&ImportRun>,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<WriteStats> {
+        let mut tx = self.pool.begin().await?;
+        let stats = write_persons_tx(&mut tx, rows, existing, progress).await?;
+        if let Some(run) = run {
+            record_run(&mut tx, run, stats).await?;
+        }
+        tx.commit().await?;
+        Ok(stats)
+    }
+
+    /// Writes a whole synthetic registry (households, persons, true consumption)
+    /// and meta facts in one transaction.
+    pub async fn write_demo(
+        &self,
+        households: &[Household],
+        persons: &[Person],
+        truth: &[(NoKk, i64)],
+        meta: &[(String, String)],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let none = HashSet::new();
+        write_households_tx(&mut tx, households, &none, progress).await?;
+        write_persons_tx(&mut tx, persons, &HashMap::new(), progress).await?;
+        for chunk in truth.chunks(CHUNK) {
+            let mut qb: QueryBuilder<'_, Sqlite> =
+                QueryBuilder::new("INSERT INTO household_truth (no_kk, konsumsi_sebenarnya) ");
+            qb.push_values(chunk, |mut b, (kk, c)| {
+                b.push_bind(kk.as_str()).push_bind(*c);
+            });
+            qb.push(" ON CONFLICT (no_kk) DO UPDATE SET konsumsi_sebenarnya = excluded.konsumsi_sebenarnya");
+            qb.build().execute(&mut *tx).await?;
+        }
+        for (k, v) in meta {
+            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(k.as_str())
+                .bind(v.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Calls `f` for every stored household in `no_kk` order.
+    pub async fn for_each_household(
+        &self,
+        mut f: impl FnMut(Household) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!("{HOUSEHOLD_SELECT} ORDER BY no_kk");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            f(household_from_row(&r)?)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` for every stored person in (`no_kk`, `nik`) order.
+    pub async fn for_each_person(&self, mut f: impl FnMut(Person) -> Result<()>) -> Result<()> {
+        let sql = format!("{PERSON_SELECT} ORDER BY no_kk, nik");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            f(person_from_row(&r)?)?;
+        }
+        Ok(())
+    }
+
+    /// Numbers of stored households and persons.
+    pub async fn totals(&self) -> Result<(u64, u64)> {
+        let h: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM households")
+            .fetch_one(&self.pool)
+            .await?;
+        let p: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((h as u64, p as u64))
+    }
+
+    /// Households, persons, women and flagged persons per district, in code order.
+    /// Districts without households are listed with zeros.
+    pub async fn counts_by_district(&self) -> Result<Vec<DistrictCount>> {
+        let regions = self.regions().await?;
+        // Per village, then rolled up: villages are the stored unit.
+        let hh = sqlx::query("SELECT kode_wilayah, COUNT(*) FROM households GROUP BY kode_wilayah")
+            .fetch_all(&self.pool)
+            .await?;
+        let pp = sqlx::query(
+            "SELECT h.kode_wilayah, COUNT(*), \
+                    SUM(CASE WHEN p.jenis_kelamin = 'P' THEN 1 ELSE 0 END), \
+                    SUM(CASE WHEN p.flags <> '' THEN 1 ELSE 0 END) \
+             FROM persons p JOIN households h ON h.no_kk = p.no_kk GROUP BY h.kode_wilayah",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_district: HashMap<String, [u64; 4]> = HashMap::new();
+        let district_of = |v: &str| -> Result<String> {
+            let code = RegionCode::parse(v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(code
+                .at_level(Level::District)
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default())
+        };
+        for r in hh {
+            let d = district_of(r.try_get::<&str, _>(0)?)?;
+            by_district.entry(d).or_default()[0] += r.try_get::<i64, _>(1)? as u64;
+        }
+        for r in pp {
+            let d = district_of(r.try_get::<&str, _>(0)?)?;
+            let e = by_district.entry(d).or_default();
+            e[1] += r.try_get::<i64, _>(1)? as u64;
+            e[2] += r.try_get::<i64, _>(2)? as u64;
+            e[3] += r.try_get::<i64, _>(3)? as u64;
+        }
+        Ok(regions
+            .iter()
+            .filter(|r| r.level == Level::District)
+            .map(|r| {
+                let c = by_district
+                    .get(r.code.as_str())
+                    .copied()
+                    .unwrap_or_default();
+                DistrictCount {
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                    households: c[0],
+                    persons: c[1],
+                    women: c[2],
+                    flagged: c[3],
+                }
+            })
+            .collect())
+    }
+}
+
+async fn record_run(
+    tx: &mut Transaction<'_, Sqlite>,
+    run: &ImportRun,
+    stats: WriteStats,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO import_runs (kind, file_name, started_at, accepted, rejected, warnings, inserted, updated) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&run.kind)
+    .bind(&run.file_name)
+    .bind(chrono::Utc::now().to_rfc3339())
+    .bind(run.accepted as i64)
+    .bind(run.rejected as i64)
+    .bind(run.warnings as i64)
+    .bind(stats.inserted as i64)
+    .bind(stats.updated as i64)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const HOUSEHOLD_UPDATE_COLS: &[&str] = &[
+    "kode_wilayah",
+    "rt",
+    "rw",
+    "alamat",
+    "pengeluaran_bulanan",
+    "lantai",
+    "dinding",
+    "atap",
+    "sumber_air",
+    "sanitasi",
+    "listrik",
+    "bahan_bakar",
+    "status_rumah",
+];
+
+const PERSON_UPDATE_COLS: &[&str] = &[
+    "no_kk",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "hubungan",
+    "pendidikan",
+    "pekerjaan",
+    "sektor",
+    "disabilitas",
+    "status_kawin",
+    "flags",
+];
+
+/// `ON CONFLICT … DO UPDATE SET c = excluded.c … WHERE <any column differs>`:
+/// an identical row is left untouched, so a re-import changes nothing.
+fn upsert_clause(table: &str, key: &str, cols: &[&str]) -> String {
+    let set = cols
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let differs = cols
+        .iter()
+        .map(|c| format!("{table}.{c} IS DISTINCT FROM excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    format!(" ON CONFLICT ({key}) DO UPDATE SET {set} WHERE {differs}")
+}
+
+async fn write_households_tx(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[Household],
+    existing: &HashSet<u64>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<WriteStats> {
+    let clause = upsert_clause("households", "no_kk", HOUSEHOLD_UPDATE_COLS);
+    let mut changed = 0u64;
+    for chunk in rows.chunks(CHUNK) {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "INSERT INTO households (no_kk, kode_wilayah, rt, rw, alamat, pengeluaran_bulanan, lantai, dinding, atap, \
+             sumber_air, sanitasi, listrik, bahan_bakar, status_rumah) ",
+        );
+        qb.push_values(chunk, |mut b, h| {
+            b.push_bind(h.no_kk.as_str())
+                .push_bind(h.kode_wilayah.as_str())
+                .push_bind(h.rt.as_deref())
+                .push_bind(h.rw.as_deref())
+                .push_bind(h.alamat.as_deref())
+                .push_bind(h.pengeluaran_bulanan.get())
+                .push_bind(opt_code(h.lantai))
+                .push_bind(opt_code(h.dinding))
+                .push_bind(opt_code(h.atap))
+                .push_bind(opt_code(h.sumber_air))
+                .push_bind(opt_code(h.sanitasi))
+                .push_bind(opt_code(h.listrik))
+                .push_bind(opt_code(h.bahan_bakar))
+                .push_bind(opt_code(h.status_rumah));
+        });
+        qb.push(&clause);
+        changed += qb.build().execute(&mut **tx).await?.rows_affected();
+        progress(chunk.len() as u64);
+    }
+    let inserted = rows
+        .iter()
+        .filter(|h| !existing.contains(&h.no_kk.as_u64()))
+        .count() as u64;
+    let updated = changed.saturating_sub(inserted);
+    Ok(WriteStats {
+        inserted,
+        updated,
+        unchanged: rows.len() as u64 - inserted - updated,
+    })
+}
+
+async fn write_persons_tx(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[Person],
+    existing: &HashMap<u64, u64>,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<WriteStats> {
+    let clause = upsert_clause("persons", "nik", PERSON_UPDATE_COLS);
+    let mut changed = 0u64;
+    for chunk in rows.chunks(CHUNK) {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "INSERT INTO persons (nik, no_kk, nama, jenis_kelamin, tanggal_lahir, hubungan, pendidikan, pekerjaan, \
+             sektor, disabilitas, status_kawin, flags) ",
+        );
+        qb.push_values(chunk, |mut b, p| {
+            b.push_bind(p.nik.as_str())
+                .push_bind(p.no_kk.as_str())
+                .push_bind(p.nama.as_str())
+                .push_bind(p.jenis_kelamin.as_str())
+                .push_bind(p.tanggal_lahir.format("%Y-%m-%d").to_string())
+                .push_bind(opt_code(p.hubungan))
+                .push_bind(opt_code(p.pendidikan))
+                .push_bind(p.pekerjaan.as_deref())
+                .push_bind(opt_code(p.sektor))
+                .push_bind(opt_code(p.disabilitas))
+                .push_bind(opt_code(p.status_kawin))
+                .push_bind(p.flags_text());
+        });
+        qb.push(&clause);
+        changed += qb.build().execute(&mut **tx).await?.rows_affected();
+        progress(chunk.len() as u64);
+    }
+    let inserted = rows
+        .iter()
+        .filter(|p| !existing.contains_key(&p.nik.as_u64()))
+        .count() as u64;
+    let updated = changed.saturating_sub(inserted);
+    Ok(WriteStats {
+        inserted,
+        updated,
+        unchanged: rows.len() as u64 - inserted - updated,
+    })
+}
