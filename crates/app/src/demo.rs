@@ -934,6 +934,15 @@ mod tests {
     }
 
     #[test]
+    fn demo_lines_are_the_shipped_poverty_lines() {
+        let lines = crate::regions::load_poverty_lines(&crate::regions::default_data_dir()).unwrap();
+        for t in TARGETS {
+            let l = lines.iter().find(|l| l.code.as_str() == t.code).unwrap();
+            assert_eq!(l.amount, t.poverty_line, "{}", t.code);
+        }
+    }
+
+    #[test]
     fn small_demo_is_calibrated_and_deterministic() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let r = regions();

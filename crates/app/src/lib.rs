@@ -2,6 +2,7 @@
 //! and the engines. The CLI and the web server are thin adapters over these.
 #![warn(missing_docs)]
 
+pub mod analytics;
 pub mod demo;
 pub mod export;
 pub mod import;

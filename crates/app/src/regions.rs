@@ -71,3 +71,43 @@ pub async fn open(db: &Path, data_dir: &Path) -> anyhow::Result<(Store, Regions)
     }
     Ok((store, regions))
 }
+
+/// A regency's official poverty line (Rupiah per capita per month) with its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PovertyLine {
+    /// Regency code.
+    pub code: sejahtera_domain::RegionCode,
+    /// Rupiah per capita per month.
+    pub amount: i64,
+    /// Reference period.
+    pub period: String,
+    /// Where the figure comes from.
+    pub source: String,
+}
+
+/// Reads `<data_dir>/poverty_lines.csv` (`code,amount,period,source`); none when absent.
+pub fn load_poverty_lines(data_dir: &Path) -> anyhow::Result<Vec<PovertyLine>> {
+    let path = data_dir.join("poverty_lines.csv");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.with_context(|| format!("{}:{line}", path.display()))?;
+        let field = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
+        let code = sejahtera_domain::RegionCode::parse(&field(0)).with_context(|| format!("{}:{line}: code", path.display()))?;
+        let amount: i64 = field(1).parse().with_context(|| format!("{}:{line}: amount {:?} is not whole Rupiah", path.display(), field(1)))?;
+        if amount <= 0 {
+            bail!("{}:{line}: amount must be positive", path.display());
+        }
+        out.push(PovertyLine { code, amount, period: field(2), source: field(3) });
+    }
+    Ok(out)
+}
+
+/// The meta key under which a regency's poverty line is stored.
+pub fn poverty_line_key(code: &sejahtera_domain::RegionCode) -> String {
+    format!("poverty_line:{code}")
+}

@@ -318,3 +318,27 @@ fn a_kill_during_import_leaves_the_store_as_it_was() {
         }
     }
 }
+
+#[test]
+fn measure_from_registry_uses_the_shipped_poverty_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("m.db");
+    assert!(run(&db, &["demo", "--no-serve", "--scale", "0.02", "--seed", "5"]).status.success());
+    let o = run(&db, &["measure", "--from-registry", "--level", "regency", "--format", "csv"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&r.headers().unwrap()[0], "regency");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(keys, ["15.03", "53.71", "(all)"]);
+    for (row, target) in rows.iter().zip([0.0836, 0.0824]) {
+        let p0: f64 = row[5].parse().unwrap();
+        assert!((p0 - target).abs() < 0.003, "{} p0 {p0}", &row[0]);
+        let gini: f64 = row[11].parse().unwrap();
+        assert!((gini - 0.32).abs() < 0.02, "{} gini {gini}", &row[0]);
+    }
+    let o = run(&db, &["measure", "--from-registry", "--level", "village", "--line", "500000", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 51 + 158 + 1);
+}

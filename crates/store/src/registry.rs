@@ -246,6 +246,22 @@ impl Store {
         Ok(())
     }
 
+    /// Every household with at least one stored person: its village code, monthly
+    /// consumption and number of stored persons (for per-capita analytics).
+    pub async fn household_consumption(&self) -> Result<Vec<(RegionCode, i64, i64)>> {
+        let mut rows = sqlx::query(
+            "SELECT h.kode_wilayah, h.pengeluaran_bulanan, COUNT(*) FROM households h \
+             JOIN persons p ON p.no_kk = h.no_kk GROUP BY h.no_kk, h.kode_wilayah, h.pengeluaran_bulanan",
+        )
+        .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            let code = RegionCode::parse(r.try_get::<&str, _>(0)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push((code, r.try_get(1)?, r.try_get(2)?));
+        }
+        Ok(out)
+    }
+
     /// Numbers of stored households and persons.
     pub async fn totals(&self) -> Result<(u64, u64)> {
         let h: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM households")

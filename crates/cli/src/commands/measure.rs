@@ -37,11 +37,18 @@ pub enum Format {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Input file: `.csv` or `.parquet`, one row per person.
-    #[arg(long, value_name = "FILE")]
-    pub input: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "from_registry", conflicts_with = "from_registry")]
+    pub input: Option<PathBuf>,
     /// Column of income or consumption per capita (≥ 0).
-    #[arg(long, value_name = "COL")]
-    pub income: String,
+    #[arg(long, value_name = "COL", required_unless_present = "from_registry")]
+    pub income: Option<String>,
+    /// Measure the stored registry instead of a file: each person's household's
+    /// per-capita consumption, weight 1, grouped by `--level`.
+    #[arg(long, conflicts_with_all = ["income", "weight", "by", "cluster", "strata"])]
+    pub from_registry: bool,
+    /// With `--from-registry`: one row per region at this level.
+    #[arg(long, value_enum, default_value = "regency", requires = "from_registry")]
+    pub level: RegistryLevel,
     /// Column of sampling weights (> 0); every row weighs 1 without it.
     #[arg(long, value_name = "COL")]
     pub weight: Option<String>,
@@ -49,11 +56,12 @@ pub struct Args {
     #[arg(
         long,
         value_name = "AMOUNT",
-        required_unless_present = "line_col",
+        required_unless_present_any = ["line_col", "from_registry"],
         conflicts_with = "line_col"
     )]
     pub line: Option<f64>,
-    /// Column holding each row's poverty line (> 0).
+    /// Column holding each row's poverty line (> 0). With `--from-registry` the only
+    /// column is `garis_kemiskinan`, each regency's stored poverty line (the default).
     #[arg(long = "line-col", value_name = "COL")]
     pub line_col: Option<String>,
     /// Group by this column (repeatable: groups are the combinations).
@@ -95,9 +103,85 @@ pub const MEASURE_COLUMNS: [&str; 18] = [
 /// Label of the `--by` cells of the whole-input row.
 pub const ALL: &str = "(all)";
 
+/// The registry level of `--from-registry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegistryLevel {
+    /// One row per regency/city.
+    Regency,
+    /// One row per district (kecamatan).
+    District,
+    /// One row per village (desa/kelurahan).
+    Village,
+}
+
+/// The registry's poverty-line column for `--from-registry --line-col`.
+pub const REGISTRY_LINE_COLUMN: &str = "garis_kemiskinan";
+
+async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<ExitCode> {
+    use sejahtera_domain::region::Level;
+    let level = match args.level {
+        RegistryLevel::Regency => Level::Regency,
+        RegistryLevel::District => Level::District,
+        RegistryLevel::Village => Level::Village,
+    };
+    let (store, _) = sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
+    let cols = sejahtera_app::analytics::per_capita_by_person(&store, level).await?;
+    store.close().await;
+    if cols.income.is_empty() {
+        bail!("the registry in {} has no persons to measure", g.db.display());
+    }
+    let line = match (args.line, args.line_col.as_deref()) {
+        (Some(z), _) => LineInput::Constant(z),
+        (None, None) | (None, Some(REGISTRY_LINE_COLUMN)) => {
+            let mut values = Vec::with_capacity(cols.poverty_line.len());
+            for (i, l) in cols.poverty_line.iter().enumerate() {
+                match l {
+                    Some(z) => values.push(*z),
+                    None => bail!(
+                        "no poverty line is stored for regency of {} (data/poverty_lines.csv); give one with --line AMOUNT",
+                        cols.region[i]
+                    ),
+                }
+            }
+            LineInput::Column { name: REGISTRY_LINE_COLUMN.into(), values }
+        }
+        (None, Some(other)) => bail!(
+            "--line-col {other}: the registry's only poverty-line column is {REGISTRY_LINE_COLUMN}"
+        ),
+    };
+    let level_name = match args.level {
+        RegistryLevel::Regency => "regency",
+        RegistryLevel::District => "district",
+        RegistryLevel::Village => "village",
+    };
+    let input = MeasureInput {
+        source: format!("registry {}", g.db.display()),
+        income_name: "pengeluaran_per_kapita".into(),
+        weight_name: None,
+        income: cols.income,
+        weight: None,
+        line,
+        by: vec![(level_name.to_string(), TextColumn::from_values(cols.region.iter().map(String::as_str)))],
+        cluster: None,
+        strata: None,
+    };
+    let table = measure_table(&input)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    write_table(&table, args.format, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `sejahtera measure`.
-pub async fn run(args: Args, _g: &crate::Global) -> anyhow::Result<ExitCode> {
-    let mut specs = vec![ColumnSpec::number(&args.income)];
+pub async fn run(args: Args, g: &crate::Global) -> anyhow::Result<ExitCode> {
+    if args.from_registry {
+        return run_from_registry(args, g).await;
+    }
+    let (Some(input_path), Some(income_col)) = (args.input.clone(), args.income.clone()) else {
+        bail!("give --input FILE and --income COL, or --from-registry");
+    };
+    let mut specs = vec![ColumnSpec::number(&income_col)];
     if let Some(w) = &args.weight {
         specs.push(ColumnSpec::number(w));
     }
@@ -113,8 +197,8 @@ pub async fn run(args: Args, _g: &crate::Global) -> anyhow::Result<ExitCode> {
     if let Some(h) = &args.strata {
         specs.push(ColumnSpec::text(h));
     }
-    let mut data = read_columns(&args.input, &specs)?;
-    let income = data.take_number(&args.income);
+    let mut data = read_columns(&input_path, &specs)?;
+    let income = data.take_number(&income_col);
     let weight = args.weight.as_ref().map(|w| data.take_number(w));
     let line = match (&args.line_col, args.line) {
         (Some(z), _) => LineInput::Column {
@@ -130,8 +214,8 @@ pub async fn run(args: Args, _g: &crate::Global) -> anyhow::Result<ExitCode> {
         .map(|b| (b.clone(), data.take_text(b)))
         .collect();
     let input = MeasureInput {
-        source: args.input.display().to_string(),
-        income_name: args.income.clone(),
+        source: input_path.display().to_string(),
+        income_name: income_col.clone(),
         weight_name: args.weight.clone(),
         income,
         weight,
