@@ -25,19 +25,29 @@ pub async fn per_capita_by_person(store: &Store, level: Level) -> anyhow::Result
     }
     let households = store.household_consumption().await?;
     let mut cols = PerCapitaColumns::default();
-    let mut lines: std::collections::HashMap<String, Option<f64>> = std::collections::HashMap::new();
+    let mut lines: std::collections::HashMap<String, Option<f64>> =
+        std::collections::HashMap::new();
     for (village, consumption, size) in households {
-        let regency = village.at_level(Level::Regency).map(|c| c.to_string()).unwrap_or_default();
+        let regency = village
+            .at_level(Level::Regency)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
         let line = match lines.get(&regency) {
             Some(l) => *l,
             None => {
                 let code = sejahtera_domain::RegionCode::parse(&regency)?;
-                let l = store.meta(&poverty_line_key(&code)).await?.and_then(|v| v.parse::<f64>().ok());
+                let l = store
+                    .meta(&poverty_line_key(&code))
+                    .await?
+                    .and_then(|v| v.parse::<f64>().ok());
                 lines.insert(regency.clone(), l);
                 l
             }
         };
-        let group = village.at_level(level).map(|c| c.to_string()).unwrap_or_default();
+        let group = village
+            .at_level(level)
+            .map(|c| c.to_string())
+            .unwrap_or_default();
         let pc = consumption as f64 / size as f64;
         for _ in 0..size {
             cols.income.push(pc);

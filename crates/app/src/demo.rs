@@ -747,8 +747,7 @@ fn person(
             Pendidikan::Pascasarjana
         })
     };
-    let working = age >= 18
-        && age < 65
+    let working = (18..65).contains(&age)
         && (rel == Hubungan::Kepala || rng.random_bool(if female { 0.45 } else { 0.75 }));
     let (sektor, pekerjaan) = if age < 15 {
         (None, None)
@@ -935,7 +934,8 @@ mod tests {
 
     #[test]
     fn demo_lines_are_the_shipped_poverty_lines() {
-        let lines = crate::regions::load_poverty_lines(&crate::regions::default_data_dir()).unwrap();
+        let lines =
+            crate::regions::load_poverty_lines(&crate::regions::default_data_dir()).unwrap();
         for t in TARGETS {
             let l = lines.iter().find(|l| l.code.as_str() == t.code).unwrap();
             assert_eq!(l.amount, t.poverty_line, "{}", t.code);

@@ -154,11 +154,11 @@ pub async fn export_parquet(store: &Store, kind: Kind, path: &Path) -> anyhow::R
     let mut push = |cells: Vec<Option<String>>| -> Result<(), StoreError> {
         n += 1;
         pending.push(cells);
-        if pending.len() >= BATCH {
-            if let Err(e) = flush(&mut pending, &mut writer) {
-                failure = Some(e);
-                return Err(io_err("parquet batch"));
-            }
+        if pending.len() >= BATCH
+            && let Err(e) = flush(&mut pending, &mut writer)
+        {
+            failure = Some(e);
+            return Err(io_err("parquet batch"));
         }
         Ok(())
     };

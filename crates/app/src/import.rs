@@ -474,15 +474,15 @@ pub async fn import(
                     ))?;
                     continue;
                 }
-                if let Some(&stored_kk) = stored.household_of.get(&nik) {
-                    if stored_kk != kk {
-                        rejects.push(reject(
+                if let Some(&stored_kk) = stored.household_of.get(&nik)
+                    && stored_kk != kk
+                {
+                    rejects.push(reject(
                             "no_kk",
                             "NIK is already registered in another household (moving a person is a separate, audited operation)"
                                 .into(),
                         ))?;
-                        continue;
-                    }
+                    continue;
                 }
                 if p.hubungan == Some(Hubungan::Kepala) {
                     let other_head = match head_in_file.get(&kk) {

@@ -91,18 +91,31 @@ pub fn load_poverty_lines(data_dir: &Path) -> anyhow::Result<Vec<PovertyLine>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut r =
+        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = Vec::new();
     for (i, rec) in r.records().enumerate() {
         let line = i + 2;
         let rec = rec.with_context(|| format!("{}:{line}", path.display()))?;
         let field = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
-        let code = sejahtera_domain::RegionCode::parse(&field(0)).with_context(|| format!("{}:{line}: code", path.display()))?;
-        let amount: i64 = field(1).parse().with_context(|| format!("{}:{line}: amount {:?} is not whole Rupiah", path.display(), field(1)))?;
+        let code = sejahtera_domain::RegionCode::parse(&field(0))
+            .with_context(|| format!("{}:{line}: code", path.display()))?;
+        let amount: i64 = field(1).parse().with_context(|| {
+            format!(
+                "{}:{line}: amount {:?} is not whole Rupiah",
+                path.display(),
+                field(1)
+            )
+        })?;
         if amount <= 0 {
             bail!("{}:{line}: amount must be positive", path.display());
         }
-        out.push(PovertyLine { code, amount, period: field(2), source: field(3) });
+        out.push(PovertyLine {
+            code,
+            amount,
+            period: field(2),
+            source: field(3),
+        });
     }
     Ok(out)
 }

@@ -466,7 +466,7 @@ async fn xlsx_first_sheet_with_typed_cells_and_sheet_row_numbers() {
     ws.write_datetime_with_format(
         1,
         4,
-        &ExcelDateTime::from_ymd(1985, 3, 12).unwrap(),
+        ExcelDateTime::from_ymd(1985, 3, 12).unwrap(),
         &date_fmt,
     )
     .unwrap();

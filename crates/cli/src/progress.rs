@@ -61,18 +61,18 @@ impl Progress for Bar {
     }
 
     fn advance(&self, n: u64) {
-        if let Ok(b) = self.bar.lock() {
-            if let Some(bar) = b.as_ref() {
-                bar.inc(n);
-            }
+        if let Ok(b) = self.bar.lock()
+            && let Some(bar) = b.as_ref()
+        {
+            bar.inc(n);
         }
     }
 
     fn finish(&self) {
-        if let Ok(mut b) = self.bar.lock() {
-            if let Some(bar) = b.take() {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut b) = self.bar.lock()
+            && let Some(bar) = b.take()
+        {
+            bar.finish_and_clear();
         }
     }
 }

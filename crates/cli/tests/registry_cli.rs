@@ -323,8 +323,25 @@ fn a_kill_during_import_leaves_the_store_as_it_was() {
 fn measure_from_registry_uses_the_shipped_poverty_lines() {
     let d = tempfile::tempdir().unwrap();
     let db = d.path().join("m.db");
-    assert!(run(&db, &["demo", "--no-serve", "--scale", "0.02", "--seed", "5"]).status.success());
-    let o = run(&db, &["measure", "--from-registry", "--level", "regency", "--format", "csv"]);
+    assert!(
+        run(
+            &db,
+            &["demo", "--no-serve", "--scale", "0.02", "--seed", "5"]
+        )
+        .status
+        .success()
+    );
+    let o = run(
+        &db,
+        &[
+            "measure",
+            "--from-registry",
+            "--level",
+            "regency",
+            "--format",
+            "csv",
+        ],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = stdout(&o);
     let mut r = csv::Reader::from_reader(text.as_bytes());
@@ -338,7 +355,19 @@ fn measure_from_registry_uses_the_shipped_poverty_lines() {
         let gini: f64 = row[11].parse().unwrap();
         assert!((gini - 0.32).abs() < 0.02, "{} gini {gini}", &row[0]);
     }
-    let o = run(&db, &["measure", "--from-registry", "--level", "village", "--line", "500000", "--format", "json"]);
+    let o = run(
+        &db,
+        &[
+            "measure",
+            "--from-registry",
+            "--level",
+            "village",
+            "--line",
+            "500000",
+            "--format",
+            "json",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 51 + 158 + 1);
 }

@@ -331,14 +331,14 @@ impl Regions {
             r.by_code.insert(region.code.clone(), region);
         }
         for region in r.by_code.values() {
-            if let Some(p) = &region.parent_code {
-                if !r.by_code.contains_key(p) {
-                    return Err(RegionError::BadFile {
-                        source_name: "regions".into(),
-                        line: 0,
-                        reason: format!("{}: parent {} is not a known region", region.code, p),
-                    });
-                }
+            if let Some(p) = &region.parent_code
+                && !r.by_code.contains_key(p)
+            {
+                return Err(RegionError::BadFile {
+                    source_name: "regions".into(),
+                    line: 0,
+                    reason: format!("{}: parent {} is not a known region", region.code, p),
+                });
             }
         }
         Ok(r)

@@ -256,7 +256,8 @@ impl Store {
         .fetch(&self.pool);
         let mut out = Vec::new();
         while let Some(r) = rows.try_next().await? {
-            let code = RegionCode::parse(r.try_get::<&str, _>(0)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let code = RegionCode::parse(r.try_get::<&str, _>(0)?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push((code, r.try_get(1)?, r.try_get(2)?));
         }
         Ok(out)

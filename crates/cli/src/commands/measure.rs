@@ -37,7 +37,12 @@ pub enum Format {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Input file: `.csv` or `.parquet`, one row per person.
-    #[arg(long, value_name = "FILE", required_unless_present = "from_registry", conflicts_with = "from_registry")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "from_registry",
+        conflicts_with = "from_registry"
+    )]
     pub input: Option<PathBuf>,
     /// Column of income or consumption per capita (≥ 0).
     #[arg(long, value_name = "COL", required_unless_present = "from_registry")]
@@ -47,7 +52,12 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["income", "weight", "by", "cluster", "strata"])]
     pub from_registry: bool,
     /// With `--from-registry`: one row per region at this level.
-    #[arg(long, value_enum, default_value = "regency", requires = "from_registry")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "regency",
+        requires = "from_registry"
+    )]
     pub level: RegistryLevel,
     /// Column of sampling weights (> 0); every row weighs 1 without it.
     #[arg(long, value_name = "COL")]
@@ -124,11 +134,15 @@ async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<Exit
         RegistryLevel::District => Level::District,
         RegistryLevel::Village => Level::Village,
     };
-    let (store, _) = sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
+    let (store, _) =
+        sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
     let cols = sejahtera_app::analytics::per_capita_by_person(&store, level).await?;
     store.close().await;
     if cols.income.is_empty() {
-        bail!("the registry in {} has no persons to measure", g.db.display());
+        bail!(
+            "the registry in {} has no persons to measure",
+            g.db.display()
+        );
     }
     let line = match (args.line, args.line_col.as_deref()) {
         (Some(z), _) => LineInput::Constant(z),
@@ -143,7 +157,10 @@ async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<Exit
                     ),
                 }
             }
-            LineInput::Column { name: REGISTRY_LINE_COLUMN.into(), values }
+            LineInput::Column {
+                name: REGISTRY_LINE_COLUMN.into(),
+                values,
+            }
         }
         (None, Some(other)) => bail!(
             "--line-col {other}: the registry's only poverty-line column is {REGISTRY_LINE_COLUMN}"
@@ -161,7 +178,10 @@ async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<Exit
         income: cols.income,
         weight: None,
         line,
-        by: vec![(level_name.to_string(), TextColumn::from_values(cols.region.iter().map(String::as_str)))],
+        by: vec![(
+            level_name.to_string(),
+            TextColumn::from_values(cols.region.iter().map(String::as_str)),
+        )],
         cluster: None,
         strata: None,
     };

@@ -114,10 +114,10 @@ fn read(path: &Path) -> anyhow::Result<pabulib::Election> {
 }
 
 fn num(q: &Q) -> serde_json::Value {
-    if q.is_integer() {
-        if let Ok(n) = format_decimal(q).parse::<i64>() {
-            return n.into();
-        }
+    if q.is_integer()
+        && let Ok(n) = format_decimal(q).parse::<i64>()
+    {
+        return n.into();
     }
     serde_json::Number::from_f64(sejahtera_pb::number::to_f64(q))
         .map(Into::into)
@@ -205,8 +205,8 @@ fn solve(a: SolveArgs) -> anyhow::Result<ExitCode> {
             )?;
             writeln!(
                 w,
-                "{:>4}  {:<12} {:>14} {:>10}  {}",
-                "#", "project", "cost", "supporters", "name"
+                "{:>4}  {:<12} {:>14} {:>10}  name",
+                "#", "project", "cost", "supporters"
             )?;
             for (i, &p) in out.selected().iter().enumerate() {
                 let pr = &e.projects[p];

@@ -30,10 +30,10 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         .map(RegionCode::parse)
         .transpose()
         .context("--under")?;
-    if let Some(u) = &under {
-        if regions.get(u).is_none() {
-            anyhow::bail!("--under {u}: no such region (see `sejahtera regions`)");
-        }
+    if let Some(u) = &under
+        && regions.get(u).is_none()
+    {
+        anyhow::bail!("--under {u}: no such region (see `sejahtera regions`)");
     }
     let mut rows = Rows::new(&["code", "name", "level", "parent_code", "type", "timezone"]);
     let list: Box<dyn Iterator<Item = _>> = match &under {
