@@ -326,7 +326,244 @@ fn shape_reject(row: &RawRow, header: &[String], delimiter: u8) -> Option<Reject
     None
 }
 
+/// A validated batch on its way from the validating thread to the writer.
+enum Batch {
+    Households(Vec<Household>),
+    Persons(Vec<Person>),
+}
+
+/// Rows per batch handed from validation to the writer.
+const BATCH_ROWS: usize = 4096;
+
+/// What validation found, besides the rows it sent to the writer.
+struct Validated {
+    accepted: u64,
+    /// Accepted rows whose key was not stored before (distinct keys).
+    new_keys: u64,
+    /// Rows sent to the writer (after merging repeats within one batch).
+    sent: u64,
+    warnings: Vec<Warning>,
+    notes: Vec<String>,
+    rejected: u64,
+}
+
+/// Everything the validating thread needs, owned.
+struct Validation {
+    kind: Kind,
+    table: crate::input::Table,
+    cols: Columns,
+    header: Vec<String>,
+    regions: Regions,
+    households: HashSet<u64>,
+    persons: sejahtera_store::PersonKeys,
+    today: NaiveDate,
+    rejects: RejectWriter,
+    warnings: Vec<Warning>,
+}
+
+impl Validation {
+    /// Validates every row, handing accepted rows to `send` in batches together
+    /// with the bytes read so far. Stops early when `send` returns false (the
+    /// writer failed).
+    fn run(mut self, send: &mut dyn FnMut(Batch, u64) -> bool) -> Result<Validated, ImportError> {
+        let delimiter = self.table.delimiter;
+        let mut notes = Vec::new();
+        let mut accepted = 0u64;
+        let mut new_keys = 0u64;
+        let mut sent = 0u64;
+        let mut bytes = 0u64;
+        match self.kind {
+            Kind::Households => {
+                let mut first_line: HashMap<u64, usize> = HashMap::new();
+                let mut batch: Vec<Household> = Vec::with_capacity(BATCH_ROWS);
+                let mut in_batch: HashMap<u64, usize> = HashMap::new();
+                for row in self.table.by_ref() {
+                    let row = row?;
+                    bytes = row.bytes_read;
+                    if row.is_blank() {
+                        continue;
+                    }
+                    if let Some(r) = shape_reject(&row, &self.header, delimiter) {
+                        self.rejects.push(r)?;
+                        continue;
+                    }
+                    let h = match parse_household(
+                        &Row {
+                            fields: &row.fields,
+                            cols: &self.cols,
+                        },
+                        |c| self.regions.is_village(c),
+                    ) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            self.rejects.push(field_reject(&row, delimiter, e))?;
+                            continue;
+                        }
+                    };
+                    accepted += 1;
+                    let kk = h.no_kk.as_u64();
+                    match first_line.get(&kk) {
+                        Some(first) => notes.push(format!(
+                            "line {}: no_kk repeats line {first}; the later row replaces the earlier one",
+                            row.line
+                        )),
+                        None => {
+                            first_line.insert(kk, row.line);
+                            if !self.households.contains(&kk) {
+                                new_keys += 1;
+                            }
+                        }
+                    }
+                    match in_batch.get(&kk) {
+                        Some(&i) => batch[i] = h,
+                        None => {
+                            in_batch.insert(kk, batch.len());
+                            batch.push(h);
+                        }
+                    }
+                    if batch.len() >= BATCH_ROWS {
+                        sent += batch.len() as u64;
+                        in_batch.clear();
+                        if !send(Batch::Households(std::mem::take(&mut batch)), bytes) {
+                            break;
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    sent += batch.len() as u64;
+                    send(Batch::Households(batch), bytes);
+                }
+            }
+            Kind::Persons => {
+                let mut seen_nik: HashMap<u64, usize> = HashMap::new(); // nik -> line
+                let mut head_in_file: HashMap<u64, (u64, usize)> = HashMap::new(); // kk -> (nik, line)
+                let mut batch: Vec<Person> = Vec::with_capacity(BATCH_ROWS);
+                for row in self.table.by_ref() {
+                    let row = row?;
+                    bytes = row.bytes_read;
+                    if row.is_blank() {
+                        continue;
+                    }
+                    if let Some(r) = shape_reject(&row, &self.header, delimiter) {
+                        self.rejects.push(r)?;
+                        continue;
+                    }
+                    let p = match parse_person(
+                        &Row {
+                            fields: &row.fields,
+                            cols: &self.cols,
+                        },
+                        self.today,
+                    ) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            self.rejects.push(field_reject(&row, delimiter, e))?;
+                            continue;
+                        }
+                    };
+                    let (nik, kk) = (p.nik.as_u64(), p.no_kk.as_u64());
+                    let reject = |column: &str, reason: String| Reject {
+                        line: row.line,
+                        column: column.into(),
+                        reason,
+                        raw: row.raw(delimiter),
+                    };
+                    if let Some(first) = seen_nik.get(&nik) {
+                        self.rejects.push(reject(
+                            "nik",
+                            format!("NIK appears again in this file (first at line {first})"),
+                        ))?;
+                        continue;
+                    }
+                    if !self.households.contains(&kk) {
+                        self.rejects.push(reject(
+                            "no_kk",
+                            format!(
+                                "household {} is not in the registry (import households first)",
+                                p.no_kk
+                            ),
+                        ))?;
+                        continue;
+                    }
+                    let stored_kk = self.persons.household_of.get(&nik).copied();
+                    if stored_kk.is_some_and(|s| s != kk) {
+                        self.rejects.push(reject(
+                            "no_kk",
+                            "NIK is already registered in another household (moving a person is a separate, audited operation)"
+                                .into(),
+                        ))?;
+                        continue;
+                    }
+                    if p.hubungan == Some(Hubungan::Kepala) {
+                        let other_head = match head_in_file.get(&kk) {
+                            Some(&(h, line)) if h != nik => {
+                                Some(format!("line {line} of this file"))
+                            }
+                            Some(_) => None,
+                            None => match self.persons.head_of.get(&kk) {
+                                Some(&h) if h != nik => Some("the registry".to_string()),
+                                _ => None,
+                            },
+                        };
+                        if let Some(where_) = other_head {
+                            self.rejects.push(reject(
+                                "hubungan",
+                                format!("household already has a kepala (head) at {where_}; a household has one head"),
+                            ))?;
+                            continue;
+                        }
+                        head_in_file.insert(kk, (nik, row.line));
+                    }
+                    seen_nik.insert(nik, row.line);
+                    if !p.flags.is_empty() {
+                        self.warnings.push(Warning {
+                            line: row.line,
+                            column: "nik".into(),
+                            message: format!(
+                                "accepted with data-quality flag(s): {}",
+                                p.flags
+                                    .iter()
+                                    .map(|f| f.describe())
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            ),
+                        });
+                    }
+                    accepted += 1;
+                    if stored_kk.is_none() {
+                        new_keys += 1;
+                    }
+                    batch.push(p);
+                    if batch.len() >= BATCH_ROWS {
+                        sent += batch.len() as u64;
+                        if !send(Batch::Persons(std::mem::take(&mut batch)), bytes) {
+                            break;
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    sent += batch.len() as u64;
+                    send(Batch::Persons(batch), bytes);
+                }
+            }
+        }
+        let rejected = self.rejects.finish()?;
+        Ok(Validated {
+            accepted,
+            new_keys,
+            sent,
+            warnings: self.warnings,
+            notes,
+            rejected,
+        })
+    }
+}
+
 /// Imports a file of households or persons into the store.
+///
+/// Validation runs on its own thread and hands accepted rows in batches to the
+/// writer, which stores them inside one transaction; the transaction commits only
+/// after the last row, so an error (or a kill) anywhere leaves the store as it was.
 pub async fn import(
     store: &Store,
     regions: &Regions,
@@ -338,212 +575,82 @@ pub async fn import(
     let mut warnings = Vec::new();
     let cols = map_header(kind, path, &table.header, &mut warnings)?;
     let header = std::mem::take(&mut table.header);
-    let delimiter = table.delimiter;
-    let mut rejects = RejectWriter::create(&opts.rejects)?;
-    let mut notes = Vec::new();
+    let rejects = RejectWriter::create(&opts.rejects)?;
     let file_name = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let households = store.household_keys().await?;
+    let persons = match kind {
+        Kind::Persons => store.person_keys().await?,
+        Kind::Households => Default::default(),
+    };
     let progress = opts.progress;
-    progress.start(&format!("reading {}", file_name), Some(table.size));
-    let mut last_pos = 0u64;
-    let mut advance = |row: &RawRow| {
-        if row.bytes_read > last_pos {
-            progress.advance(row.bytes_read - last_pos);
-            last_pos = row.bytes_read;
-        }
+    progress.start(&format!("importing {file_name}"), Some(table.size));
+    let validation = Validation {
+        kind,
+        table,
+        cols,
+        header,
+        regions: regions.clone(),
+        households,
+        persons,
+        today: opts.today,
+        rejects,
+        warnings,
     };
-
-    let report = match kind {
-        Kind::Households => {
-            let existing = store.household_keys().await?;
-            let mut accepted: Vec<Household> = Vec::new();
-            let mut index_of: HashMap<u64, (usize, usize)> = HashMap::new(); // kk -> (index, line)
-            let mut repeated = 0u64;
-            for row in table.by_ref() {
-                let row = row?;
-                advance(&row);
-                if row.is_blank() {
-                    continue;
-                }
-                if let Some(r) = shape_reject(&row, &header, delimiter) {
-                    rejects.push(r)?;
-                    continue;
-                }
-                match parse_household(
-                    &Row {
-                        fields: &row.fields,
-                        cols: &cols,
-                    },
-                    |c| regions.is_village(c),
-                ) {
-                    Ok(h) => match index_of.get(&h.no_kk.as_u64()) {
-                        Some(&(i, first_line)) => {
-                            notes.push(format!(
-                                "line {}: no_kk repeats line {}; the later row replaces the earlier one",
-                                row.line, first_line
-                            ));
-                            accepted[i] = h;
-                            repeated += 1;
-                        }
-                        None => {
-                            index_of.insert(h.no_kk.as_u64(), (accepted.len(), row.line));
-                            accepted.push(h);
-                        }
-                    },
-                    Err(e) => rejects.push(field_reject(&row, delimiter, e))?,
-                }
-            }
-            progress.finish();
-            let rejected = rejects.finish()?;
-            let n_accepted = accepted.len() as u64 + repeated;
-            let run = ImportRun {
-                kind: kind.as_str().into(),
-                file_name,
-                accepted: n_accepted,
-                rejected,
-                warnings: warnings.len() as u64,
-            };
-            progress.start("writing households", Some(accepted.len() as u64));
-            let stats = store
-                .write_households(&accepted, &existing, Some(&run), &mut |n| {
-                    progress.advance(n)
-                })
-                .await?;
-            progress.finish();
-            ImportReport {
-                accepted: n_accepted,
-                rejected,
-                warnings,
-                notes,
-                stats,
-                rejects_path: opts.rejects.clone(),
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Batch, u64)>(4);
+    let validator = tokio::task::spawn_blocking(move || {
+        validation.run(&mut |batch, bytes| tx.blocking_send((batch, bytes)).is_ok())
+    });
+    let mut bulk = store.begin_bulk().await?;
+    let mut changed = 0u64;
+    let mut shown = 0u64;
+    let mut write_error = None;
+    while let Some((batch, bytes)) = rx.recv().await {
+        let r = match &batch {
+            Batch::Households(rows) => bulk.households(rows).await,
+            Batch::Persons(rows) => bulk.persons(rows).await,
+        };
+        match r {
+            Ok(n) => changed += n,
+            Err(e) => {
+                write_error = Some(e);
+                break;
             }
         }
-        Kind::Persons => {
-            let households: HashSet<u64> = store.household_keys().await?;
-            let stored = store.person_keys().await?;
-            let mut accepted: Vec<Person> = Vec::new();
-            let mut seen_nik: HashMap<u64, usize> = HashMap::new(); // nik -> line
-            let mut head_in_file: HashMap<u64, (u64, usize)> = HashMap::new(); // kk -> (nik, line)
-            for row in table.by_ref() {
-                let row = row?;
-                advance(&row);
-                if row.is_blank() {
-                    continue;
-                }
-                if let Some(r) = shape_reject(&row, &header, delimiter) {
-                    rejects.push(r)?;
-                    continue;
-                }
-                let p = match parse_person(
-                    &Row {
-                        fields: &row.fields,
-                        cols: &cols,
-                    },
-                    opts.today,
-                ) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        rejects.push(field_reject(&row, delimiter, e))?;
-                        continue;
-                    }
-                };
-                let (nik, kk) = (p.nik.as_u64(), p.no_kk.as_u64());
-                let reject = |column: &str, reason: String| Reject {
-                    line: row.line,
-                    column: column.into(),
-                    reason,
-                    raw: row.raw(delimiter),
-                };
-                if let Some(first) = seen_nik.get(&nik) {
-                    rejects.push(reject(
-                        "nik",
-                        format!("NIK appears again in this file (first at line {first})"),
-                    ))?;
-                    continue;
-                }
-                if !households.contains(&kk) {
-                    rejects.push(reject(
-                        "no_kk",
-                        format!(
-                            "household {} is not in the registry (import households first)",
-                            p.no_kk
-                        ),
-                    ))?;
-                    continue;
-                }
-                if let Some(&stored_kk) = stored.household_of.get(&nik)
-                    && stored_kk != kk
-                {
-                    rejects.push(reject(
-                            "no_kk",
-                            "NIK is already registered in another household (moving a person is a separate, audited operation)"
-                                .into(),
-                        ))?;
-                    continue;
-                }
-                if p.hubungan == Some(Hubungan::Kepala) {
-                    let other_head = match head_in_file.get(&kk) {
-                        Some(&(h, line)) if h != nik => Some(format!("line {line} of this file")),
-                        Some(_) => None,
-                        None => match stored.head_of.get(&kk) {
-                            Some(&h) if h != nik => Some("the registry".to_string()),
-                            _ => None,
-                        },
-                    };
-                    if let Some(where_) = other_head {
-                        rejects.push(reject(
-                            "hubungan",
-                            format!("household already has a kepala (head) at {where_}; a household has one head"),
-                        ))?;
-                        continue;
-                    }
-                    head_in_file.insert(kk, (nik, row.line));
-                }
-                seen_nik.insert(nik, row.line);
-                if !p.flags.is_empty() {
-                    warnings.push(Warning {
-                        line: row.line,
-                        column: "nik".into(),
-                        message: format!(
-                            "accepted with data-quality flag(s): {}",
-                            p.flags
-                                .iter()
-                                .map(|f| f.describe())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ),
-                    });
-                }
-                accepted.push(p);
-            }
-            progress.finish();
-            let rejected = rejects.finish()?;
-            let run = ImportRun {
-                kind: kind.as_str().into(),
-                file_name,
-                accepted: accepted.len() as u64,
-                rejected,
-                warnings: warnings.len() as u64,
-            };
-            progress.start("writing persons", Some(accepted.len() as u64));
-            let stats = store
-                .write_persons(&accepted, &stored.household_of, Some(&run), &mut |n| {
-                    progress.advance(n)
-                })
-                .await?;
-            progress.finish();
-            ImportReport {
-                accepted: accepted.len() as u64,
-                rejected,
-                warnings,
-                notes,
-                stats,
-                rejects_path: opts.rejects.clone(),
-            }
+        if bytes > shown {
+            progress.advance(bytes - shown);
+            shown = bytes;
         }
+    }
+    drop(rx); // stops the validator if the writer failed
+    let validated = validator.await.map_err(|e| ImportError::Rejects {
+        path: opts.rejects.display().to_string(),
+        reason: e.to_string(),
+    })??;
+    if let Some(e) = write_error {
+        progress.finish();
+        return Err(e.into());
+    }
+    let run = ImportRun {
+        kind: kind.as_str().into(),
+        file_name,
+        accepted: validated.accepted,
+        rejected: validated.rejected,
+        warnings: validated.warnings.len() as u64,
     };
-    Ok(report)
+    let stats = bulk
+        .record_run(&run, validated.sent, validated.new_keys, changed)
+        .await?;
+    bulk.commit().await?;
+    progress.finish();
+    Ok(ImportReport {
+        accepted: validated.accepted,
+        rejected: validated.rejected,
+        warnings: validated.warnings,
+        notes: validated.notes,
+        stats,
+        rejects_path: opts.rejects.clone(),
+    })
 }

@@ -404,6 +404,29 @@ async fn write_households_tx(
     existing: &HashSet<u64>,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<WriteStats> {
+    let changed = upsert_households(tx, rows, progress).await?;
+    let inserted = rows
+        .iter()
+        .filter(|h| !existing.contains(&h.no_kk.as_u64()))
+        .count() as u64;
+    Ok(stats_of(rows.len() as u64, inserted, changed))
+}
+
+fn stats_of(rows: u64, inserted: u64, changed: u64) -> WriteStats {
+    let updated = changed.saturating_sub(inserted);
+    WriteStats {
+        inserted,
+        updated,
+        unchanged: rows.saturating_sub(inserted + updated),
+    }
+}
+
+/// Inserts or updates households; returns the rows inserted or changed.
+async fn upsert_households(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[Household],
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64> {
     let clause = upsert_clause("households", "no_kk", HOUSEHOLD_UPDATE_COLS);
     let mut changed = 0u64;
     for chunk in rows.chunks(CHUNK) {
@@ -431,16 +454,7 @@ async fn write_households_tx(
         changed += qb.build().execute(&mut **tx).await?.rows_affected();
         progress(chunk.len() as u64);
     }
-    let inserted = rows
-        .iter()
-        .filter(|h| !existing.contains(&h.no_kk.as_u64()))
-        .count() as u64;
-    let updated = changed.saturating_sub(inserted);
-    Ok(WriteStats {
-        inserted,
-        updated,
-        unchanged: rows.len() as u64 - inserted - updated,
-    })
+    Ok(changed)
 }
 
 async fn write_persons_tx(
@@ -449,6 +463,20 @@ async fn write_persons_tx(
     existing: &HashMap<u64, u64>,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<WriteStats> {
+    let changed = upsert_persons(tx, rows, progress).await?;
+    let inserted = rows
+        .iter()
+        .filter(|p| !existing.contains_key(&p.nik.as_u64()))
+        .count() as u64;
+    Ok(stats_of(rows.len() as u64, inserted, changed))
+}
+
+/// Inserts or updates persons; returns the rows inserted or changed.
+async fn upsert_persons(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[Person],
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64> {
     let clause = upsert_clause("persons", "nik", PERSON_UPDATE_COLS);
     let mut changed = 0u64;
     for chunk in rows.chunks(CHUNK) {
@@ -474,14 +502,53 @@ async fn write_persons_tx(
         changed += qb.build().execute(&mut **tx).await?.rows_affected();
         progress(chunk.len() as u64);
     }
-    let inserted = rows
-        .iter()
-        .filter(|p| !existing.contains_key(&p.nik.as_u64()))
-        .count() as u64;
-    let updated = changed.saturating_sub(inserted);
-    Ok(WriteStats {
-        inserted,
-        updated,
-        unchanged: rows.len() as u64 - inserted - updated,
-    })
+    Ok(changed)
+}
+
+/// A bulk write inside one transaction: rows written through it become visible
+/// (and durable) only at [`BulkWrite::commit`]; dropping it rolls everything back.
+/// It lets an import validate and write at the same time.
+pub struct BulkWrite {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl Store {
+    /// Starts a bulk write.
+    pub async fn begin_bulk(&self) -> Result<BulkWrite> {
+        Ok(BulkWrite {
+            tx: self.pool.begin().await?,
+        })
+    }
+}
+
+impl BulkWrite {
+    /// Inserts or updates households (keys unique within `rows`); returns the rows inserted or changed.
+    pub async fn households(&mut self, rows: &[Household]) -> Result<u64> {
+        upsert_households(&mut self.tx, rows, &mut |_| {}).await
+    }
+
+    /// Inserts or updates persons (keys unique within `rows`); returns the rows inserted or changed.
+    pub async fn persons(&mut self, rows: &[Person]) -> Result<u64> {
+        upsert_persons(&mut self.tx, rows, &mut |_| {}).await
+    }
+
+    /// Records the import run in the same transaction and returns what the write changed:
+    /// `rows` written, `inserted` of them new, `changed` reported by the database.
+    pub async fn record_run(
+        &mut self,
+        run: &ImportRun,
+        rows: u64,
+        inserted: u64,
+        changed: u64,
+    ) -> Result<WriteStats> {
+        let stats = stats_of(rows, inserted, changed);
+        record_run(&mut self.tx, run, stats).await?;
+        Ok(stats)
+    }
+
+    /// Makes everything written durable and visible.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
