@@ -560,6 +560,14 @@ pub fn generate(
     Ok((out, summaries))
 }
 
+/// The value of the first band whose upper bound exceeds `score`, else `last`.
+fn band<T: Copy>(score: f64, bands: &[(f64, T)], last: T) -> T {
+    bands
+        .iter()
+        .find(|(upper, _)| score < *upper)
+        .map_or(last, |(_, v)| *v)
+}
+
 /// Housing attributes: poorer households (low `r`, the welfare rank in [0, 1]) more
 /// often have earth floors, bamboo walls, leaf roofs, unprotected water, no toilet.
 fn household_attributes(
@@ -571,35 +579,30 @@ fn household_attributes(
     urban: bool,
 ) -> Household {
     let score = (r + 0.25 * normal(rng)).clamp(0.0, 1.0);
-    let lantai = if score < 0.1 {
-        Lantai::Tanah
-    } else if score < 0.18 {
-        Lantai::Bambu
-    } else if score < 0.3 {
-        Lantai::Kayu
-    } else if score < 0.65 {
-        Lantai::Semen
-    } else {
-        Lantai::Keramik
-    };
-    let dinding = if score < 0.12 {
-        Dinding::Bambu
-    } else if score < 0.3 {
-        Dinding::Kayu
-    } else if score < 0.97 {
-        Dinding::Tembok
-    } else {
-        Dinding::Lainnya
-    };
-    let atap = if score < 0.08 {
-        Atap::Daun
-    } else if score < 0.75 {
-        Atap::Seng
-    } else if score < 0.9 {
-        Atap::Genteng
-    } else {
-        Atap::Beton
-    };
+    let lantai = band(
+        score,
+        &[
+            (0.1, Lantai::Tanah),
+            (0.18, Lantai::Bambu),
+            (0.3, Lantai::Kayu),
+            (0.65, Lantai::Semen),
+        ],
+        Lantai::Keramik,
+    );
+    let dinding = band(
+        score,
+        &[
+            (0.12, Dinding::Bambu),
+            (0.3, Dinding::Kayu),
+            (0.97, Dinding::Tembok),
+        ],
+        Dinding::Lainnya,
+    );
+    let atap = band(
+        score,
+        &[(0.08, Atap::Daun), (0.75, Atap::Seng), (0.9, Atap::Genteng)],
+        Atap::Beton,
+    );
     let sumber_air = match (urban, score) {
         (_, s) if s < 0.08 => SumberAir::Sungai,
         (_, s) if s < 0.15 => SumberAir::SumurTidakTerlindung,
@@ -609,33 +612,33 @@ fn household_attributes(
         (_, s) if s < 0.8 => SumberAir::Perpipaan,
         _ => SumberAir::Kemasan,
     };
-    let sanitasi = if score < 0.1 {
-        Sanitasi::TidakAda
-    } else if score < 0.2 {
-        Sanitasi::Umum
-    } else if score < 0.35 {
-        Sanitasi::Bersama
-    } else {
-        Sanitasi::Sendiri
-    };
-    let listrik = if score < 0.05 {
-        Listrik::TidakAda
-    } else if score < 0.12 {
-        Listrik::NonPln
-    } else if score < 0.3 {
-        Listrik::PlnTanpaMeter
-    } else {
-        Listrik::PlnMeter
-    };
-    let bahan_bakar = if score < 0.25 {
-        BahanBakar::Kayu
-    } else if score < 0.35 {
-        BahanBakar::MinyakTanah
-    } else if score < 0.95 {
-        BahanBakar::Gas
-    } else {
-        BahanBakar::Listrik
-    };
+    let sanitasi = band(
+        score,
+        &[
+            (0.1, Sanitasi::TidakAda),
+            (0.2, Sanitasi::Umum),
+            (0.35, Sanitasi::Bersama),
+        ],
+        Sanitasi::Sendiri,
+    );
+    let listrik = band(
+        score,
+        &[
+            (0.05, Listrik::TidakAda),
+            (0.12, Listrik::NonPln),
+            (0.3, Listrik::PlnTanpaMeter),
+        ],
+        Listrik::PlnMeter,
+    );
+    let bahan_bakar = band(
+        score,
+        &[
+            (0.25, BahanBakar::Kayu),
+            (0.35, BahanBakar::MinyakTanah),
+            (0.95, BahanBakar::Gas),
+        ],
+        BahanBakar::Listrik,
+    );
     let status_rumah = if score < 0.1 {
         StatusRumah::BebasSewa
     } else if rng.random_bool(if urban { 0.25 } else { 0.1 }) {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use futures_util::TryStreamExt;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::region::{Level, Region, Regions};
-use sejahtera_domain::registry::{Household, Person};
+use sejahtera_domain::registry::{HOUSEHOLD_COLUMNS, Household, PERSON_COLUMNS, Person};
 use sejahtera_domain::{NoKk, RegionCode};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
@@ -352,36 +352,6 @@ async fn record_run(
     Ok(())
 }
 
-const HOUSEHOLD_UPDATE_COLS: &[&str] = &[
-    "kode_wilayah",
-    "rt",
-    "rw",
-    "alamat",
-    "pengeluaran_bulanan",
-    "lantai",
-    "dinding",
-    "atap",
-    "sumber_air",
-    "sanitasi",
-    "listrik",
-    "bahan_bakar",
-    "status_rumah",
-];
-
-const PERSON_UPDATE_COLS: &[&str] = &[
-    "no_kk",
-    "nama",
-    "jenis_kelamin",
-    "tanggal_lahir",
-    "hubungan",
-    "pendidikan",
-    "pekerjaan",
-    "sektor",
-    "disabilitas",
-    "status_kawin",
-    "flags",
-];
-
 /// `ON CONFLICT … DO UPDATE SET c = excluded.c … WHERE <any column differs>`:
 /// an identical row is left untouched, so a re-import changes nothing.
 fn upsert_clause(table: &str, key: &str, cols: &[&str]) -> String {
@@ -427,7 +397,8 @@ async fn upsert_households(
     rows: &[Household],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64> {
-    let clause = upsert_clause("households", "no_kk", HOUSEHOLD_UPDATE_COLS);
+    // Every column but the key (the first) is updated.
+    let clause = upsert_clause("households", "no_kk", &HOUSEHOLD_COLUMNS[1..]);
     let mut changed = 0u64;
     for chunk in rows.chunks(CHUNK) {
         let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
@@ -477,7 +448,13 @@ async fn upsert_persons(
     rows: &[Person],
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<u64> {
-    let clause = upsert_clause("persons", "nik", PERSON_UPDATE_COLS);
+    // Every column but the key (the first) is updated, and the data-quality flags.
+    let update: Vec<&str> = PERSON_COLUMNS[1..]
+        .iter()
+        .copied()
+        .chain(["flags"])
+        .collect();
+    let clause = upsert_clause("persons", "nik", &update);
     let mut changed = 0u64;
     for chunk in rows.chunks(CHUNK) {
         let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
