@@ -362,6 +362,28 @@ struct Validation {
 }
 
 impl Validation {
+    /// The next row worth validating: blank rows are skipped, and rows of the wrong
+    /// shape (text that is not UTF-8, cells beyond the header) go straight to the rejects.
+    fn next_row(&mut self) -> Option<Result<RawRow, ImportError>> {
+        loop {
+            let row = match self.table.next()? {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e.into())),
+            };
+            if row.is_blank() {
+                continue;
+            }
+            match shape_reject(&row, &self.header, self.table.delimiter) {
+                Some(r) => {
+                    if let Err(e) = self.rejects.push(r) {
+                        return Some(Err(e));
+                    }
+                }
+                None => return Some(Ok(row)),
+            }
+        }
+    }
+
     /// Validates every row, handing accepted rows to `send` in batches together
     /// with the bytes read so far. Stops early when `send` returns false (the
     /// writer failed).
@@ -377,16 +399,9 @@ impl Validation {
                 let mut first_line: HashMap<u64, usize> = HashMap::new();
                 let mut batch: Vec<Household> = Vec::with_capacity(BATCH_ROWS);
                 let mut in_batch: HashMap<u64, usize> = HashMap::new();
-                for row in self.table.by_ref() {
+                while let Some(row) = self.next_row() {
                     let row = row?;
                     bytes = row.bytes_read;
-                    if row.is_blank() {
-                        continue;
-                    }
-                    if let Some(r) = shape_reject(&row, &self.header, delimiter) {
-                        self.rejects.push(r)?;
-                        continue;
-                    }
                     let h = match parse_household(
                         &Row {
                             fields: &row.fields,
@@ -438,16 +453,9 @@ impl Validation {
                 let mut seen_nik: HashMap<u64, usize> = HashMap::new(); // nik -> line
                 let mut head_in_file: HashMap<u64, (u64, usize)> = HashMap::new(); // kk -> (nik, line)
                 let mut batch: Vec<Person> = Vec::with_capacity(BATCH_ROWS);
-                for row in self.table.by_ref() {
+                while let Some(row) = self.next_row() {
                     let row = row?;
                     bytes = row.bytes_read;
-                    if row.is_blank() {
-                        continue;
-                    }
-                    if let Some(r) = shape_reject(&row, &self.header, delimiter) {
-                        self.rejects.push(r)?;
-                        continue;
-                    }
                     let p = match parse_person(
                         &Row {
                             fields: &row.fields,

@@ -185,10 +185,14 @@ async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<Exit
         cluster: None,
         strata: None,
     };
-    let table = measure_table(&input)?;
+    print_table(&measure_table(&input)?, args.format)
+}
+
+/// Prints a measurement to standard output.
+fn print_table(table: &OutputTable, format: Format) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    write_table(&table, args.format, &mut out)?;
+    write_table(table, format, &mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -244,12 +248,7 @@ pub async fn run(args: Args, g: &crate::Global) -> anyhow::Result<ExitCode> {
         cluster: args.cluster.as_ref().map(|c| data.take_text(c)),
         strata: args.strata.as_ref().map(|h| data.take_text(h)),
     };
-    let table = measure_table(&input)?;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    write_table(&table, args.format, &mut out)?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    print_table(&measure_table(&input)?, args.format)
 }
 
 /// The poverty line of a [`MeasureInput`].
