@@ -1,23 +1,13 @@
 //! Households and persons per district.
 
-use sejahtera_store::{DistrictCount, Store};
+use sejahtera_store::{Counts, DistrictCount, Store};
 
-/// The per-district counts and the totals row.
-pub async fn by_district(store: &Store) -> anyhow::Result<(Vec<DistrictCount>, DistrictCount)> {
+/// The per-district counts (in code order) and their total.
+pub async fn by_district(store: &Store) -> anyhow::Result<(Vec<DistrictCount>, Counts)> {
     let rows = store.counts_by_district().await?;
-    let mut total = DistrictCount {
-        code: sejahtera_domain::RegionCode::parse("00").map_err(anyhow::Error::from)?,
-        name: "(all)".into(),
-        households: 0,
-        persons: 0,
-        women: 0,
-        flagged: 0,
-    };
+    let mut total = Counts::default();
     for r in &rows {
-        total.households += r.households;
-        total.persons += r.persons;
-        total.women += r.women;
-        total.flagged += r.flagged;
+        total += r.counts;
     }
     Ok((rows, total))
 }

@@ -20,7 +20,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use registry::{BulkWrite, DistrictCount, ImportRun, PersonKeys, WriteStats};
+pub use registry::{BulkWrite, Counts, DistrictCount, ImportRun, PersonKeys, WriteStats};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

@@ -35,13 +35,9 @@ pub struct PersonKeys {
     pub head_of: HashMap<u64, u64>,
 }
 
-/// Households and persons of one district.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DistrictCount {
-    /// District code.
-    pub code: RegionCode,
-    /// District name.
-    pub name: String,
+/// Households and persons of an area.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
     /// Households living in its villages.
     pub households: u64,
     /// Persons in those households.
@@ -50,6 +46,26 @@ pub struct DistrictCount {
     pub women: u64,
     /// Persons with a data-quality flag.
     pub flagged: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.households += o.households;
+        self.persons += o.persons;
+        self.women += o.women;
+        self.flagged += o.flagged;
+    }
+}
+
+/// Households and persons of one district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistrictCount {
+    /// District code.
+    pub code: RegionCode,
+    /// District name.
+    pub name: String,
+    /// Its counts.
+    pub counts: Counts,
 }
 
 /// A record of one import run (no personal data).
@@ -151,44 +167,6 @@ impl Store {
         Ok(keys)
     }
 
-    /// Writes households (insert or update by `no_kk`) in one transaction, together
-    /// with the record of the import run. Keys in `rows` must be unique.
-    /// `existing` says which keys were stored before, to tell inserts from updates.
-    pub async fn write_households(
-        &self,
-        rows: &[Household],
-        existing: &HashSet<u64>,
-        run: Option<&ImportRun>,
-        progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<WriteStats> {
-        let mut tx = self.pool.begin().await?;
-        let stats = write_households_tx(&mut tx, rows, existing, progress).await?;
-        if let Some(run) = run {
-            record_run(&mut tx, run, stats).await?;
-        }
-        tx.commit().await?;
-        Ok(stats)
-    }
-
-    /// Writes persons (insert or update by `nik`) in one transaction, together with
-    /// the record of the import run. Keys in `rows` must be unique and every
-    /// `no_kk` must be a stored household.
-    pub async fn write_persons(
-        &self,
-        rows: &[Person],
-        existing: &HashMap<u64, u64>,
-        run: Option<&ImportRun>,
-        progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<WriteStats> {
-        let mut tx = self.pool.begin().await?;
-        let stats = write_persons_tx(&mut tx, rows, existing, progress).await?;
-        if let Some(run) = run {
-            record_run(&mut tx, run, stats).await?;
-        }
-        tx.commit().await?;
-        Ok(stats)
-    }
-
     /// Writes a whole synthetic registry (households, persons, true consumption)
     /// and meta facts in one transaction.
     pub async fn write_demo(
@@ -200,9 +178,8 @@ impl Store {
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let none = HashSet::new();
-        write_households_tx(&mut tx, households, &none, progress).await?;
-        write_persons_tx(&mut tx, persons, &HashMap::new(), progress).await?;
+        upsert_households(&mut tx, households, progress).await?;
+        upsert_persons(&mut tx, persons, progress).await?;
         for chunk in truth.chunks(CHUNK) {
             let mut qb: QueryBuilder<'_, Sqlite> =
                 QueryBuilder::new("INSERT INTO household_truth (no_kk, konsumsi_sebenarnya) ");
@@ -320,10 +297,12 @@ impl Store {
                 DistrictCount {
                     code: r.code.clone(),
                     name: r.name.clone(),
-                    households: c[0],
-                    persons: c[1],
-                    women: c[2],
-                    flagged: c[3],
+                    counts: Counts {
+                        households: c[0],
+                        persons: c[1],
+                        women: c[2],
+                        flagged: c[3],
+                    },
                 }
             })
             .collect())
@@ -366,20 +345,6 @@ fn upsert_clause(table: &str, key: &str, cols: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(" OR ");
     format!(" ON CONFLICT ({key}) DO UPDATE SET {set} WHERE {differs}")
-}
-
-async fn write_households_tx(
-    tx: &mut Transaction<'_, Sqlite>,
-    rows: &[Household],
-    existing: &HashSet<u64>,
-    progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<WriteStats> {
-    let changed = upsert_households(tx, rows, progress).await?;
-    let inserted = rows
-        .iter()
-        .filter(|h| !existing.contains(&h.no_kk.as_u64()))
-        .count() as u64;
-    Ok(stats_of(rows.len() as u64, inserted, changed))
 }
 
 fn stats_of(rows: u64, inserted: u64, changed: u64) -> WriteStats {
@@ -426,20 +391,6 @@ async fn upsert_households(
         progress(chunk.len() as u64);
     }
     Ok(changed)
-}
-
-async fn write_persons_tx(
-    tx: &mut Transaction<'_, Sqlite>,
-    rows: &[Person],
-    existing: &HashMap<u64, u64>,
-    progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<WriteStats> {
-    let changed = upsert_persons(tx, rows, progress).await?;
-    let inserted = rows
-        .iter()
-        .filter(|p| !existing.contains_key(&p.nik.as_u64()))
-        .count() as u64;
-    Ok(stats_of(rows.len() as u64, inserted, changed))
 }
 
 /// Inserts or updates persons; returns the rows inserted or changed.

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use sejahtera_store::DistrictCount;
+use sejahtera_store::Counts;
 
 use crate::Global;
 use crate::output::{Format, Rows};
@@ -15,15 +15,12 @@ pub struct Args {
     pub format: Format,
 }
 
-fn row(code: &str, r: &DistrictCount) -> Vec<Option<String>> {
-    vec![
-        Some(code.to_string()),
-        Some(r.name.clone()),
-        Some(r.households.to_string()),
-        Some(r.persons.to_string()),
-        Some(r.women.to_string()),
-        Some(r.flagged.to_string()),
-    ]
+fn row(code: &str, name: &str, c: &Counts) -> Vec<Option<String>> {
+    [code.to_string(), name.to_string()]
+        .into_iter()
+        .chain([c.households, c.persons, c.women, c.flagged].map(|n| n.to_string()))
+        .map(Some)
+        .collect()
 }
 
 /// Runs `summary`.
@@ -42,9 +39,9 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
     ])
     .numeric(&["households", "persons", "women", "flagged_persons"]);
     for d in &districts {
-        rows.push(row(d.code.as_str(), d));
+        rows.push(row(d.code.as_str(), &d.name, &d.counts));
     }
-    rows.push(row("(all)", &total));
+    rows.push(row("(all)", "(all)", &total));
     rows.print(args.format, &mut std::io::stdout().lock())?;
     Ok(ExitCode::SUCCESS)
 }
