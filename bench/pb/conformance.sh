@@ -10,5 +10,13 @@ if [ ! -x "$venv/bin/python" ]; then
   "$venv/bin/pip" install --quiet "pabutools==1.2.3"
 fi
 target="${CARGO_TARGET_DIR:-$repo/target}"
-(cd "$repo" && cargo build --release -p sejahtera --quiet)
-exec "$venv/bin/python" "$here/conformance.py" --binary "$target/release/sejahtera" "$@"
+# PB_BINARY=path: use that binary (e.g. the stand-alone example
+# `cargo build --release -p sejahtera-pb --example pb_solve`, same arguments and output as
+# `sejahtera pb solve`) instead of building the whole CLI.
+if [ -n "${PB_BINARY:-}" ]; then
+  binary="$PB_BINARY"
+else
+  (cd "$repo" && cargo build --release -p sejahtera --quiet)
+  binary="$target/release/sejahtera"
+fi
+exec "$venv/bin/python" "$here/conformance.py" --binary "$binary" "$@"

@@ -39,6 +39,7 @@ fn main() {
         );
         std::process::exit(2);
     };
+    let c0 = thread_cpu_ns();
     let t0 = Instant::now();
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| {
         eprintln!("error: {file}: {e}");
@@ -49,6 +50,7 @@ fn main() {
         std::process::exit(2)
     });
     let t_parse = t0.elapsed();
+    let c1 = thread_cpu_ns();
     let rule = match rule.as_deref() {
         Some("greedy") => Rule::Greedy,
         Some("phragmen") => Rule::Phragmen,
@@ -73,13 +75,16 @@ fn main() {
         std::process::exit(2)
     });
     let t_rule = t0.elapsed() - t_parse;
+    let c2 = thread_cpu_ns();
     if timings {
         eprintln!(
-            "timings: parse_ms={:.3} rule_ms={:.3} mes_iterations={} exact_fallbacks={}",
+            "timings: parse_ms={:.3} rule_ms={:.3} mes_iterations={} exact_fallbacks={} cpu_parse_ms={:.3} cpu_rule_ms={:.3}",
             t_parse.as_secs_f64() * 1e3,
             t_rule.as_secs_f64() * 1e3,
             out.mes_iterations,
-            out.exact_fallbacks
+            out.exact_fallbacks,
+            (c1 - c0) as f64 / 1e6,
+            (c2 - c1) as f64 / 1e6
         );
     }
     let ids: Vec<String> = out
@@ -88,4 +93,13 @@ fn main() {
         .map(|&p| format!("\"{}\"", e.projects[p].id.replace('"', "\\\"")))
         .collect();
     println!("{{\"selected\":[{}]}}", ids.join(","));
+}
+
+/// CPU time of the calling thread in nanoseconds (Linux `/proc/thread-self/schedstat`), for
+/// `--timings` on a shared machine where wall time is inflated by other processes.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }

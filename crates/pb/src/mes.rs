@@ -18,10 +18,12 @@
 //! in which real ties occur); any other undecidable comparison makes the run start again with
 //! exact arithmetic. So the fast path returns either the exact outcome or nothing.
 
+use std::collections::HashMap;
+
 use num_traits::{Signed, ToPrimitive, Zero};
 
 use crate::number::{Q, to_f64};
-use crate::profile::Prepared;
+use crate::profile::{FxBuild, Prepared};
 use crate::rules::MesPayment;
 
 /// The result of one MES run at a fixed per-voter budget.
@@ -52,21 +54,24 @@ pub(crate) struct Engine<'a> {
     ids: &'a [&'a str],
     cands: Vec<usize>,
     costs: &'a [Q],
-    /// Supporters (positive utility) per project: `(group, utility index)`.
-    sup: Vec<Vec<(u32, u32)>>,
+    /// Supporters (positive utility) per project: `(group, utility index)`, built when the exact
+    /// path first needs it.
+    sup: std::cell::OnceCell<Vec<Vec<(u32, u32)>>>,
     total: Vec<Q>,
     /// Fast path data; `None` when the inputs are not exactly representable in `f64`.
     fast: Option<Fast>,
 }
 
 struct Fast {
+    /// Per project with differing utilities: (group, utility) of every supporter (empty when
+    /// all supporters have the same utility `umin`).
     sup: Vec<Vec<(u32, f64)>>,
+    /// Per project: (group, multiplicity) of every supporter (the hot loop of uniform projects).
+    sup_gm: Vec<Vec<(u32, u32)>>,
     cost: Vec<f64>,
     total: Vec<f64>,
     umin: Vec<f64>,
     umax: Vec<f64>,
-    nsup: Vec<f64>,
-    mult: Vec<f64>,
     uniform: Vec<bool>,
 }
 
@@ -81,16 +86,11 @@ impl<'a> Engine<'a> {
         cands: &[usize],
     ) -> Self {
         let np = costs.len();
-        let mut sup = vec![Vec::new(); np];
         let mut total = vec![Q::zero(); np];
         for &p in cands {
-            sup[p] = prep.util[p]
-                .iter()
-                .filter(|(_, vi)| prep.vals[*vi as usize].is_positive())
-                .copied()
-                .collect();
             total[p] = prep.positive_sat(p).0;
         }
+        let positive: Vec<bool> = prep.vals.iter().map(|v| v.is_positive()).collect();
         let mut fast_ok = true;
         let as_exact_int = |q: &Q| -> Option<f64> {
             if q.is_integer() {
@@ -102,12 +102,11 @@ impl<'a> Engine<'a> {
         };
         let mut f = Fast {
             sup: vec![Vec::new(); np],
+            sup_gm: vec![Vec::new(); np],
             cost: vec![0.0; np],
             total: vec![0.0; np],
             umin: vec![0.0; np],
             umax: vec![0.0; np],
-            nsup: vec![0.0; np],
-            mult: prep.mult.iter().map(|&m| m as f64).collect(),
             uniform: vec![true; np],
         };
         let vals_f: Vec<Option<f64>> = prep.vals.iter().map(as_exact_int).collect();
@@ -121,26 +120,35 @@ impl<'a> Engine<'a> {
             }
             let mut umin = f64::INFINITY;
             let mut umax: f64 = 0.0;
-            for (g, vi) in &sup[p] {
+            let sup = prep.util[p].iter().filter(|(_, vi)| positive[*vi as usize]);
+            for (g, vi) in sup.clone() {
                 let Some(uf) = vals_f[*vi as usize] else {
                     fast_ok = false;
                     break;
                 };
                 umin = umin.min(uf);
                 umax = umax.max(uf);
-                f.nsup[p] += f.mult[*g as usize];
-                f.sup[p].push((*g, uf));
+                match u32::try_from(prep.mult[*g as usize]) {
+                    Ok(m) => f.sup_gm[p].push((*g, m)),
+                    Err(_) => fast_ok = false,
+                }
             }
             f.umin[p] = umin;
             f.umax[p] = umax;
             f.uniform[p] = umin == umax;
+            if !f.uniform[p] {
+                // Per-supporter utilities are only needed when they differ.
+                f.sup[p] = sup
+                    .map(|(g, vi)| (*g, vals_f[*vi as usize].unwrap_or(f64::NAN)))
+                    .collect();
+            }
         }
         Engine {
             prep,
             ids,
             cands: cands.to_vec(),
             costs,
-            sup,
+            sup: std::cell::OnceCell::new(),
             total,
             fast: fast_ok.then_some(f),
         }
@@ -180,7 +188,20 @@ impl<'a> Engine<'a> {
                 }
             })
             .collect();
-        let mut sup = self.sup.clone();
+        let mut sup = self
+            .sup
+            .get_or_init(|| {
+                let mut sup = vec![Vec::new(); self.costs.len()];
+                for &p in &self.cands {
+                    sup[p] = self.prep.util[p]
+                        .iter()
+                        .filter(|(_, vi)| self.prep.vals[*vi as usize].is_positive())
+                        .copied()
+                        .collect();
+                }
+                sup
+            })
+            .clone();
         let mut remaining = self.cands.clone();
         let mut run = MesRun {
             selected: Vec::new(),
@@ -279,12 +300,28 @@ impl<'a> Engine<'a> {
         run
     }
 
+    /// The fast path. Voter groups whose budgets (and error bounds) are bit-identical share a
+    /// *budget class*: every group starts in class 0, and a purchase moves all supporters of one
+    /// class (with the same utility for the bought project) to the same new class. A project's
+    /// supporters are then summarised as a few cells (class, utility, multiplicity), and the
+    /// affordability is computed over the cells instead of the voter groups; the arithmetic is
+    /// the same as over the groups one by one (see [`afford_cells`]).
     fn run_fast(&self, f: &Fast, b0: f64) -> Option<MesRun> {
         let eps = f64::EPSILON;
         let groups = self.prep.mult.len();
-        let mut b = vec![b0; groups];
-        // Per-group bound on the absolute error of `b`.
-        let mut e = vec![2.0 * eps * b0; groups];
+        let mut class_of: Vec<u32> = vec![0; groups];
+        // Per class: budget and an upper bound on its absolute error.
+        // Class 1 is "certainly nothing left" (budget 0, no error), shared by all who reach it.
+        let mut cls: Vec<(f64, f64)> = vec![(b0, 2.0 * eps * b0), (0.0, 0.0)];
+        let mut hist: Vec<u64> = vec![0, 0];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut cells: Vec<Cell> = Vec::new();
+        let mut merge: Vec<(u32, u64, f64, u64)> = Vec::new();
+        // Per class, during a purchase: its entry in `moves` (u32::MAX = none yet).
+        let mut trans: Vec<u32> = vec![u32::MAX; 2];
+        let mut moves: Vec<Move> = Vec::new();
+        let mut trans_set: Vec<u32> = Vec::new();
+        let mut trans_map: HashMap<(u32, u64), u32, FxBuild> = HashMap::default();
         let np = self.costs.len();
         // (stale affordability, its error bound): a lower bound of the current affordability.
         let mut stale: Vec<(f64, f64)> = (0..np)
@@ -298,28 +335,65 @@ impl<'a> Engine<'a> {
             })
             .collect();
         let mut remaining = self.cands.clone();
-        let mut scratch: Vec<(f64, u32, f64)> = Vec::new();
         let mut run = MesRun {
             selected: Vec::new(),
             payments: Vec::new(),
             final_budgets: Vec::new(),
             exact: false,
         };
+        let mut evals: Vec<(usize, f64, f64, bool)> = Vec::new();
+        let mut dropped = Vec::new();
         loop {
             remaining.sort_by(|&a, &c| stale[a].0.total_cmp(&stale[c].0));
             let mut best_upper = f64::INFINITY;
             // (project, rho, err, rho is exactly cost/total)
-            let mut evals: Vec<(usize, f64, f64, bool)> = Vec::new();
-            let mut dropped = Vec::new();
+            evals.clear();
+            dropped.clear();
             for &p in &remaining {
                 let cost = f.cost[p];
+                // The supporters as cells of equal budget class and utility.
+                cells.clear();
+                if f.uniform[p] {
+                    let u = f.umin[p];
+                    histogram(&f.sup_gm[p], &class_of, &mut hist, &mut touched);
+                    for c in touched.drain(..) {
+                        let m = std::mem::take(&mut hist[c as usize]);
+                        let (b, e) = cls[c as usize];
+                        cells.push(Cell::new(b, e, u, m as f64));
+                    }
+                } else {
+                    merge.clear();
+                    merge.extend(f.sup[p].iter().map(|&(g, u)| {
+                        (
+                            class_of[g as usize],
+                            u.to_bits(),
+                            u,
+                            self.prep.mult[g as usize],
+                        )
+                    }));
+                    merge.sort_unstable_by_key(|x| (x.0, x.1));
+                    let mut i = 0;
+                    while i < merge.len() {
+                        let (c, ub, u, mut m) = merge[i];
+                        i += 1;
+                        while i < merge.len() && merge[i].0 == c && merge[i].1 == ub {
+                            m += merge[i].3;
+                            i += 1;
+                        }
+                        let (b, e) = cls[c as usize];
+                        cells.push(Cell::new(b, e, u, m as f64));
+                    }
+                }
                 let mut avail = 0.0;
                 let mut avail_err = 0.0;
-                for &(g, _) in &f.sup[p] {
-                    avail += f.mult[g as usize] * b[g as usize];
-                    avail_err += f.mult[g as usize] * e[g as usize];
+                let mut tau_lo = f64::INFINITY;
+                for c in &cells {
+                    avail += c.m * c.b;
+                    avail_err += c.m * c.e;
+                    tau_lo = tau_lo.min(c.lo);
                 }
-                let delta = avail_err + (f.sup[p].len() as f64 + 4.0) * eps * avail + eps * cost;
+                let terms = f.sup_gm[p].len() as f64;
+                let delta = avail_err + (terms + 4.0) * eps * avail + eps * cost;
                 if avail + delta < cost {
                     dropped.push(p);
                     continue;
@@ -330,12 +404,14 @@ impl<'a> Engine<'a> {
                 if stale[p].0 - stale[p].1 > best_upper {
                     break;
                 }
-                let (rho, err, exact) = afford_fast(f, p, &b, &e, &mut scratch)?;
+                let (rho, err, exact) = afford_cells(cost, f.total[p], tau_lo, &mut cells)?;
                 stale[p] = (rho, err);
                 best_upper = best_upper.min(rho + err);
                 evals.push((p, rho, err, exact));
             }
-            remaining.retain(|p| !dropped.contains(p));
+            if !dropped.is_empty() {
+                remaining.retain(|p| !dropped.contains(p));
+            }
             if evals.is_empty() {
                 break;
             }
@@ -361,34 +437,84 @@ impl<'a> Engine<'a> {
                 paid_total: 0.0,
             };
             let mut any_share = false;
-            for &(g, u) in &f.sup[chosen] {
+            trans.resize(cls.len(), u32::MAX);
+            trans_map.clear();
+            moves.clear();
+            let uniform = f.uniform[chosen];
+            let entries = if uniform {
+                SupIter::Uniform(f.sup_gm[chosen].iter(), f.umin[chosen])
+            } else {
+                SupIter::Varying(f.sup[chosen].iter())
+            };
+            for (g, u) in entries {
                 let g = g as usize;
-                let m = self.prep.mult[g];
-                let share = rho * u;
-                let share_err = u * err + 4.0 * eps * share;
-                if b[g] > 0.0 {
-                    pay.payers += m;
-                }
-                let paid = if b[g] + e[g] < share - share_err {
-                    // certainly poor: pays everything, the new budget is exactly 0
-                    if b[g] > 0.0 {
-                        pay.full_budget_payers += m;
-                    }
-                    e[g] = 0.0;
-                    std::mem::take(&mut b[g])
-                } else if share > b[g] {
-                    if b[g] > 0.0 {
-                        pay.full_budget_payers += m;
-                    }
-                    e[g] += share_err + 2.0 * eps * b0;
-                    std::mem::take(&mut b[g])
+                let c = class_of[g];
+                let known = if uniform {
+                    trans[c as usize]
                 } else {
-                    any_share = true;
-                    b[g] = (b[g] - share).max(0.0);
-                    e[g] += share_err + 2.0 * eps * b0;
-                    share
+                    trans_map
+                        .get(&(c, u.to_bits()))
+                        .copied()
+                        .unwrap_or(u32::MAX)
                 };
-                pay.paid_total += paid * m as f64;
+                let mv = if known != u32::MAX {
+                    known
+                } else {
+                    let (b, e) = cls[c as usize];
+                    let share = rho * u;
+                    let share_err = u * err + 4.0 * eps * share;
+                    let (nb, ne, paid, full) = if b + e < share - share_err {
+                        // certainly poor: pays everything, the new budget is exactly 0
+                        (0.0, 0.0, b, true)
+                    } else if share > b {
+                        (0.0, e + share_err + 2.0 * eps * b0, b, true)
+                    } else {
+                        (
+                            (b - share).max(0.0),
+                            e + share_err + 2.0 * eps * b0,
+                            share,
+                            false,
+                        )
+                    };
+                    let nc = if (nb, ne) == (0.0, 0.0) {
+                        1
+                    } else {
+                        cls.push((nb, ne));
+                        hist.push(0);
+                        cls.len() as u32 - 1
+                    };
+                    let mv = moves.len() as u32;
+                    moves.push(Move {
+                        to: nc,
+                        had: b,
+                        paid,
+                        full,
+                        mass: 0,
+                    });
+                    if uniform {
+                        trans[c as usize] = mv;
+                        trans_set.push(c);
+                    } else {
+                        trans_map.insert((c, u.to_bits()), mv);
+                    }
+                    mv
+                };
+                let mv = &mut moves[mv as usize];
+                mv.mass += self.prep.mult[g];
+                class_of[g] = mv.to;
+            }
+            for c in trans_set.drain(..) {
+                trans[c as usize] = u32::MAX;
+            }
+            for mv in &moves {
+                if mv.had > 0.0 {
+                    pay.payers += mv.mass;
+                    if mv.full {
+                        pay.full_budget_payers += mv.mass;
+                    }
+                }
+                any_share |= !mv.full;
+                pay.paid_total += mv.paid * mv.mass as f64;
             }
             if any_share && f.uniform[chosen] {
                 pay.share_per_voter = Some(rho * f.umin[chosen]);
@@ -397,70 +523,160 @@ impl<'a> Engine<'a> {
             run.payments.push(pay);
             remaining.retain(|&p| p != chosen);
         }
-        run.final_budgets = b;
+        run.final_budgets = class_of.iter().map(|&c| cls[c as usize].0).collect();
         Some(run)
     }
 }
 
-/// Affordability of `p` in `f64` with an error bound; `None` when it cannot be certified.
+/// During a purchase: where the supporters of one budget class (and utility) go.
+struct Move {
+    /// The new class.
+    to: u32,
+    /// Budget before paying.
+    had: f64,
+    /// Amount each paid.
+    paid: f64,
+    /// Whether they paid everything they had.
+    full: bool,
+    /// Voters moved.
+    mass: u64,
+}
+
+/// Supporters of one project with the same budget class and utility.
+#[derive(Clone, Copy)]
+struct Cell {
+    /// b/u: the price per unit of satisfaction at which these supporters run out of money.
+    r: f64,
+    /// Budget and its error bound.
+    b: f64,
+    e: f64,
+    /// Utility.
+    u: f64,
+    /// Number of voters.
+    m: f64,
+    /// A certain lower bound of b/u.
+    lo: f64,
+}
+
+impl Cell {
+    fn new(b: f64, e: f64, u: f64, m: f64) -> Self {
+        Cell {
+            r: b / u,
+            b,
+            e,
+            u,
+            m,
+            lo: (b - e - 4.0 * f64::EPSILON * b) / u,
+        }
+    }
+}
+
+/// Affordability over a project's cells in `f64` with an error bound; `None` when it cannot be
+/// certified.
 ///
 /// ρ = (cost − Σ poor budgets) / D_rich, so only the poor supporters' budget errors move it:
 /// by at most their error mass over D_rich, provided every rich supporter stays rich (checked
-/// with each supporter's own error bound) — otherwise the caller falls back to exact arithmetic.
-fn afford_fast(
-    f: &Fast,
-    p: usize,
-    b: &[f64],
-    e: &[f64],
-    scratch: &mut Vec<(f64, u32, f64)>,
+/// with each cell's own error bound) — otherwise the caller falls back to exact arithmetic.
+/// Cells are processed in order of b/u exactly as pabutools processes voters; voters with equal
+/// b/u are either all poor or all rich, so treating a cell at once gives the same ρ.
+fn afford_cells(
+    cost: f64,
+    total: f64,
+    tau_lo: f64,
+    cells: &mut [Cell],
 ) -> Option<(f64, f64, bool)> {
     let eps = f64::EPSILON;
-    let cost = f.cost[p];
-    let total = f.total[p];
     let rho0 = cost / total;
-    let mut tau_lo = f64::INFINITY;
-    for &(g, u) in &f.sup[p] {
-        let g = g as usize;
-        let r = (b[g] - e[g] - 4.0 * eps * b[g]) / u;
-        if r < tau_lo {
-            tau_lo = r;
-        }
-    }
     // All supporters certainly rich: ρ = cost/total exactly (one rounding).
     if tau_lo > rho0 * (1.0 + 8.0 * eps) {
         return Some((rho0, 2.0 * eps * rho0, true));
     }
-    scratch.clear();
-    scratch.extend(f.sup[p].iter().map(|&(g, u)| (b[g as usize] / u, g, u)));
-    scratch.sort_by(|x, y| x.0.total_cmp(&y.0));
+    // Process the cells in increasing b/u, sorting only those below a threshold that grows
+    // until a rich cell is found (the poor cells are the ones with the smallest b/u).
     let mut contrib = 0.0;
     let mut denom = total;
     let mut poor_err = 0.0;
     let mut poor_len = 0.0;
     let mut found = None;
-    for (i, &(_, g, u)) in scratch.iter().enumerate() {
-        let g = g as usize;
-        let af = (cost - contrib) / denom;
-        if af * u <= b[g] {
-            found = Some((af, i));
-            break;
+    let mut done = 0;
+    let mut threshold = rho0 * 2.0;
+    'outer: while done < cells.len() {
+        let rest = &mut cells[done..];
+        let mut k = 0;
+        for i in 0..rest.len() {
+            if rest[i].r <= threshold {
+                rest.swap(i, k);
+                k += 1;
+            }
         }
-        contrib += f.mult[g] * b[g];
-        denom -= f.mult[g] * u;
-        poor_err += f.mult[g] * e[g];
-        poor_len += 1.0;
+        if k == 0 {
+            // Nothing below the threshold: take the smallest remaining cell.
+            let i = (0..rest.len())
+                .min_by(|&x, &y| rest[x].r.total_cmp(&rest[y].r))
+                .expect("non-empty");
+            rest.swap(0, i);
+            k = 1;
+        }
+        rest[..k].sort_unstable_by(|x, y| x.r.total_cmp(&y.r));
+        for (i, c) in cells.iter().enumerate().skip(done).take(k) {
+            let af = (cost - contrib) / denom;
+            if af * c.u <= c.b {
+                found = Some((af, i));
+                break 'outer;
+            }
+            contrib += c.m * c.b;
+            denom -= c.m * c.u;
+            poor_err += c.m * c.e;
+            poor_len += 1.0;
+        }
+        done += k;
+        let af = (cost - contrib) / denom;
+        threshold = if af.is_finite() {
+            (threshold * 2.0).max(af * 2.0)
+        } else {
+            f64::INFINITY
+        };
     }
     let (rho, first_rich) = found?;
     let delta = poor_err + (poor_len + 4.0) * eps * (contrib + cost);
     let shift = delta / denom;
     let err = shift + 8.0 * eps * rho;
     // Every rich supporter must stay rich under every admissible error.
-    let rich_lo = scratch[first_rich..]
+    let rich_lo = cells[first_rich..]
         .iter()
-        .map(|&(_, g, u)| (b[g as usize] - e[g as usize] - 4.0 * eps * b[g as usize]) / u)
+        .map(|c| c.lo)
         .fold(f64::INFINITY, f64::min);
     if rich_lo <= rho + 2.0 * err {
         return None;
     }
     Some((rho, err, false))
+}
+
+/// Adds each supporter's multiplicity to its budget class; `touched` lists the classes seen.
+#[inline(never)]
+fn histogram(sup: &[(u32, u32)], class_of: &[u32], hist: &mut [u64], touched: &mut Vec<u32>) {
+    for &(g, m) in sup {
+        let c = class_of[g as usize];
+        let h = &mut hist[c as usize];
+        if *h == 0 {
+            touched.push(c);
+        }
+        *h += u64::from(m);
+    }
+}
+
+/// The supporters of a project as (group, utility).
+enum SupIter<'a> {
+    Uniform(std::slice::Iter<'a, (u32, u32)>, f64),
+    Varying(std::slice::Iter<'a, (u32, f64)>),
+}
+
+impl Iterator for SupIter<'_> {
+    type Item = (u32, f64);
+    fn next(&mut self) -> Option<(u32, f64)> {
+        match self {
+            SupIter::Uniform(it, u) => it.next().map(|&(g, _)| (g, *u)),
+            SupIter::Varying(it) => it.next().copied(),
+        }
+    }
 }

@@ -84,8 +84,96 @@ pub struct Vote {
     pub projects: Vec<usize>,
     /// Points per listed project for cumulative and scoring ballots, parallel to `projects`.
     pub points: Option<Vec<Q>>,
-    /// Raw (trimmed) values of every column, in the order of [`Election::vote_columns`].
-    pub values: Vec<String>,
+}
+
+/// The trimmed fields of one row, stored compactly: one string and the end offset of each field
+/// (a large VOTES section would otherwise cost one allocation per field).
+///
+/// ```
+/// use sejahtera_pb::pabulib::Fields;
+/// let f: Fields = ["v1", "1,2", "None"].into_iter().collect();
+/// assert_eq!(f.len(), 3);
+/// assert_eq!(f.get(1), Some("1,2"));
+/// assert_eq!(f.iter().collect::<Vec<_>>(), ["v1", "1,2", "None"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fields {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Fields {
+    /// Keeps the first `n` fields.
+    pub fn truncate(&mut self, n: usize) {
+        self.ends.truncate(n);
+        self.text
+            .truncate(self.ends.last().map_or(0, |&e| e as usize));
+    }
+
+    /// Appends a field.
+    pub fn push(&mut self, field: &str) {
+        self.text.push_str(field);
+        self.ends.push(self.text.len() as u32);
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i`, if present.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.text[start..end])
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> FieldsIter<'_> {
+        FieldsIter {
+            fields: self,
+            next: 0,
+        }
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Fields {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut f = Fields::default();
+        for s in iter {
+            f.push(s.as_ref());
+        }
+        f
+    }
+}
+
+impl<'a> IntoIterator for &'a Fields {
+    type Item = &'a str;
+    type IntoIter = FieldsIter<'a>;
+    fn into_iter(self) -> FieldsIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Fields`].
+#[derive(Debug, Clone)]
+pub struct FieldsIter<'a> {
+    fields: &'a Fields,
+    next: usize,
+}
+
+impl<'a> Iterator for FieldsIter<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let f = self.fields.get(self.next)?;
+        self.next += 1;
+        Some(f)
+    }
 }
 
 /// A participatory-budgeting election: metadata, projects and ballots.
@@ -105,6 +193,10 @@ pub struct Election {
     pub vote_columns: Vec<String>,
     /// The ballots in file order.
     pub votes: Vec<Vote>,
+    /// Raw (trimmed) values of every VOTES column of every ballot, row after row
+    /// (`vote_columns.len()` fields per ballot; empty for an election built in code). Read them
+    /// with [`Election::vote_row`] or [`Election::vote_value`].
+    pub vote_values: Fields,
 }
 
 impl Election {
@@ -114,6 +206,22 @@ impl Election {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The raw values of ballot `i` in the order of [`Election::vote_columns`] (empty when the
+    /// election was built in code).
+    pub fn vote_row(&self, i: usize) -> impl Iterator<Item = &str> {
+        let n = self.vote_columns.len();
+        (i * n..(i + 1) * n).map_while(|k| self.vote_values.get(k))
+    }
+
+    /// The raw value of column `col` of ballot `i`, if recorded.
+    pub fn vote_value(&self, i: usize, col: usize) -> Option<&str> {
+        let n = self.vote_columns.len();
+        if col >= n {
+            return None;
+        }
+        self.vote_values.get(i * n + col)
     }
 
     /// Index of a project by id.
@@ -202,6 +310,10 @@ enum Section {
 /// assert_eq!(e.votes[0].projects, vec![0, 1]);
 /// ```
 pub fn parse(text: &str) -> Result<Election, PbError> {
+    if u32::try_from(text.len()).is_err() {
+        // Field offsets are stored as u32.
+        return Err(PbError::Invalid("input larger than 4 GiB".into()));
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut section = Section::None;
     let mut header: Vec<String> = Vec::new();
@@ -211,10 +323,36 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
     let mut projects: Vec<Project> = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut vote_columns = Vec::new();
-    let mut raw_votes: Vec<(usize, Vec<String>)> = Vec::new();
+    // Every ballot's fields in one arena, and each ballot's line number.
+    let mut rows = Fields::default();
+    let mut row_lines: Vec<usize> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let lineno = i + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
+        // Fast path for the (large) VOTES section: a line without quotes splits on `;`.
+        if section == Section::Votes && !expect_header {
+            let start = rows.len();
+            if split_plain_into(line, &mut rows) {
+                let n = rows.len() - start;
+                let first = rows.get(start).unwrap_or("");
+                if n == 1 && first.is_empty() {
+                    rows.truncate(start);
+                    continue;
+                }
+                if !is_section_keyword(first) {
+                    if n != header.len() {
+                        return Err(PbError::parse(
+                            lineno,
+                            None,
+                            format!("{n} fields but the VOTES header has {}", header.len()),
+                        ));
+                    }
+                    row_lines.push(lineno);
+                    continue;
+                }
+                rows.truncate(start);
+            }
+        }
         let fields = split_fields(line, lineno)?;
         if expect_header {
             header = fields.iter().map(|f| f.trim().to_owned()).collect();
@@ -254,8 +392,9 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
         if fields.len() == 1 && fields[0].trim().is_empty() {
             continue;
         }
-        let first = fields[0].trim().to_ascii_lowercase();
-        if !fields.is_empty() && matches!(first.as_str(), "meta" | "projects" | "votes") {
+        let first = fields[0].trim();
+        if is_section_keyword(first) {
+            let first = first.to_ascii_lowercase();
             let next = match first.as_str() {
                 "meta" => Section::Meta,
                 "projects" => Section::Projects,
@@ -344,7 +483,10 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
                         ),
                     ));
                 }
-                raw_votes.push((lineno, fields.iter().map(|f| f.trim().to_owned()).collect()));
+                for f in &fields {
+                    rows.push(f.trim());
+                }
+                row_lines.push(lineno);
             }
         }
     }
@@ -367,30 +509,36 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
         get("budget").ok_or_else(|| PbError::Invalid("META has no `budget`".into()))?;
     let budget = parse_decimal(&budget_text.replace(',', "."))
         .ok_or_else(|| PbError::Invalid(format!("budget `{budget_text}` is not a number")))?;
-    let vi = vote_columns.iter().position(|h| h == "vote");
+    if budget < Q::from_integer(0.into()) {
+        // Found by fuzzing: with a negative budget even the empty outcome is infeasible.
+        return Err(PbError::Invalid(format!(
+            "budget `{budget_text}` is negative"
+        )));
+    }
+    let vi = vote_columns.iter().position(|h| h == "vote").unwrap_or(0);
     let pi = vote_columns.iter().position(|h| h == "points");
-    let mut votes = Vec::with_capacity(raw_votes.len());
-    for (lineno, values) in raw_votes {
-        let vi = vi.unwrap_or(0);
-        let present = |s: &str| !s.eq_ignore_ascii_case("none");
-        let mut list = Vec::new();
-        if present(&values[vi]) {
-            for name in values[vi].split(',') {
+    let index = IdIndex::new(&projects, &ids);
+    let present = |s: &str| !s.eq_ignore_ascii_case("none");
+    let ncol = vote_columns.len();
+    let mut votes = Vec::with_capacity(row_lines.len());
+    for (r, &lineno) in row_lines.iter().enumerate() {
+        let value = |c: usize| rows.get(r * ncol + c);
+        let vote_text = value(vi).unwrap_or("");
+        let mut list = Vec::with_capacity(vote_text.len() / 2 + 1);
+        if present(vote_text) {
+            for name in vote_text.split(',') {
                 let name = name.trim();
                 if name.is_empty() {
                     continue;
                 }
-                let &idx = ids.get(name).ok_or_else(|| {
+                let idx = index.get(name).ok_or_else(|| {
                     PbError::parse(lineno, Some("vote"), format!("unknown project `{name}`"))
                 })?;
                 list.push(idx);
             }
         }
         let points = if vote_type.has_points() {
-            match pi
-                .map(|i| values[i].as_str())
-                .filter(|s| present(s) && !s.is_empty())
-            {
+            match pi.and_then(value).filter(|s| present(s) && !s.is_empty()) {
                 Some(text) => {
                     let pts: Vec<Q> = text
                         .split(',')
@@ -425,7 +573,6 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
         votes.push(Vote {
             projects: list,
             points,
-            values,
         });
     }
     Ok(Election {
@@ -436,7 +583,81 @@ pub fn parse(text: &str) -> Result<Election, PbError> {
         projects,
         vote_columns,
         votes,
+        vote_values: rows,
     })
+}
+
+/// Appends the trimmed `;`-separated fields of a line without quotes to `out`; returns `false`
+/// (and appends nothing) when the line has a quote.
+fn split_plain_into(line: &str, out: &mut Fields) -> bool {
+    if line.as_bytes().contains(&b'"') {
+        return false;
+    }
+    let mut start = 0;
+    for (i, &c) in line.as_bytes().iter().enumerate() {
+        if c == b';' {
+            out.push(line[start..i].trim());
+            start = i + 1;
+        }
+    }
+    out.push(line[start..].trim());
+    true
+}
+
+fn is_section_keyword(field: &str) -> bool {
+    ["meta", "projects", "votes"]
+        .iter()
+        .any(|k| field.eq_ignore_ascii_case(k))
+}
+
+/// Project id → index. When every id is a canonical decimal below 2^20 (as in Pabulib files),
+/// a dense table indexed by the parsed number; otherwise a hash map.
+enum IdIndex<'a> {
+    Dense(Vec<u32>),
+    Map(&'a HashMap<String, usize>),
+}
+
+/// The value of a canonical decimal (`0` or no leading zero, at most 7 digits).
+fn canonical_small(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 7 || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    let mut n = 0usize;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (c - b'0') as usize;
+    }
+    Some(n)
+}
+
+impl<'a> IdIndex<'a> {
+    fn new(projects: &[Project], ids: &'a HashMap<String, usize>) -> Self {
+        let nums: Option<Vec<usize>> = projects.iter().map(|p| canonical_small(&p.id)).collect();
+        match nums {
+            Some(nums) if nums.iter().all(|&n| n < 1 << 20) => {
+                let len = nums.iter().max().map_or(0, |m| m + 1);
+                let mut table = vec![u32::MAX; len];
+                for (i, n) in nums.into_iter().enumerate() {
+                    table[n] = i as u32;
+                }
+                IdIndex::Dense(table)
+            }
+            _ => IdIndex::Map(ids),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<usize> {
+        match self {
+            IdIndex::Dense(table) => {
+                let &i = table.get(canonical_small(name)?)?;
+                (i != u32::MAX).then_some(i as usize)
+            }
+            IdIndex::Map(ids) => ids.get(name).copied(),
+        }
+    }
 }
 
 fn quote(field: &str) -> String {
@@ -516,7 +737,7 @@ pub fn write(e: &Election) -> String {
             e.vote_columns
                 .iter()
                 .position(|x| x == c)
-                .and_then(|i| v.values.get(i))
+                .and_then(|i| e.vote_value(n, i))
         };
         let row: Vec<String> = vcols
             .iter()
@@ -534,8 +755,8 @@ pub fn write(e: &Election) -> String {
                     }
                     _ => "None".to_owned(),
                 },
-                "voter_id" => quote(src(c).map(String::as_str).unwrap_or(&n.to_string())),
-                _ => quote(src(c).map(String::as_str).unwrap_or("None")),
+                "voter_id" => quote(src(c).unwrap_or(&n.to_string())),
+                _ => quote(src(c).unwrap_or("None")),
             })
             .collect();
         s.push_str(&row.join(";"));
@@ -604,6 +825,12 @@ VOTES\nvoter_id;vote;points\nv1;1,2;3,2\nv2;2;5\nv3;None;None\n";
                 .contains("1 points for 2 projects")
         );
         assert!(parse("META\nkey;value\nbudget;1\n").is_err());
+        // Regression (cargo fuzz, crash-4a42d01c…): a negative budget was accepted, and every
+        // rule then returned an outcome costing more than the budget.
+        let fuzz = b"\xef\xbb\xbfMETA\r\nkevalu%\r\nbudget;-034\r\nvote_type;scoring\r\nPROJECTS\n\
+project_id;cost\r\na;1\r\nVOTES\r\nvoter_id;vot_id;vote;po";
+        let err = parse(std::str::from_utf8(fuzz).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("negative"), "{err}");
         assert!(parse("hello").is_err());
         assert!(parse("META\nkey;value\n\"unterminated;x\n").is_err());
     }

@@ -388,7 +388,7 @@ fn phragmen(e: &Election, prep: &Prepared, out: &mut Outcome) {
                 let g = *g as usize;
                 let old = last[g];
                 let m = prep.mult[g];
-                for &q in &prep.ballots[g] {
+                for &q in prep.ballot(g) {
                     let c = &mut cnt[q as usize];
                     if c.len() <= k {
                         c.resize(k + 1, 0);

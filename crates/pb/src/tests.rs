@@ -106,7 +106,43 @@ proptest! {
             let cands: Vec<usize> = (0..costs.len()).filter(|&p| prep.positive_sat(p).0.is_positive() && costs[p].is_positive()).collect();
             let engine = Engine::new(&prep, &costs, &names, &cands);
             let b = b0(&e) + int(k);
-            prop_assert_eq!(engine.run(&b).selected, engine.run_exact(&b).selected);
+            let exact = engine.run_exact(&b);
+            prop_assert_eq!(engine.run(&b).selected, exact.selected.clone());
+            // MES budget accounting in exact arithmetic: nobody ends with a negative budget.
+            prop_assert!(exact.final_budgets.iter().all(|x| *x >= 0.0), "negative budget");
+            prop_assert!(engine.run(&b).final_budgets.iter().all(|x| *x >= 0.0), "negative budget (fast path)");
+        }
+    }
+
+    #[test]
+    fn add1_ends_exhaustive_or_because_the_next_increment_overspends(e in arb_election(false), pe in arb_election(true)) {
+        for (e, points) in [(&e, false), (&pe, true)] {
+            for sat in sats(points) {
+                let out = solve(e, &opts(Rule::Mes, sat, Completion::Add1)).unwrap();
+                let sel = out.selected();
+                let Some(b) = out.mes_voter_budget.clone() else { continue };
+                let prep = Prepared::new(e, sat).unwrap();
+                // Exhaustive over the projects someone supports (as pabutools checks it).
+                let exhaustive = (0..e.projects.len()).all(|p| {
+                    !prep.positive_sat(p).0.is_positive()
+                        || sel.contains(&p)
+                        || &out.total_cost + &e.projects[p].cost > e.budget
+                });
+                if exhaustive {
+                    continue;
+                }
+                // Not exhaustive: pabutools' Add1 stops only when one more increment overspends.
+                let costs: Vec<Q> = e.projects.iter().map(|p| p.cost.clone()).collect();
+                let names: Vec<&str> = e.projects.iter().map(|p| p.id.as_str()).collect();
+                let cands: Vec<usize> = (0..costs.len()).filter(|&p| prep.positive_sat(p).0.is_positive() && costs[p].is_positive()).collect();
+                let free: Q = (0..costs.len()).filter(|&p| prep.positive_sat(p).0.is_positive() && !costs[p].is_positive()).map(|p| costs[p].clone()).sum();
+                let engine = Engine::new(&prep, &costs, &names, &cands);
+                let overspends = |b: &Q| {
+                    let r = engine.run_exact(b);
+                    &free + r.selected.iter().map(|&p| costs[p].clone()).sum::<Q>() > e.budget
+                };
+                prop_assert!(overspends(&b) || overspends(&(&b + int(1))), "Add1 stopped early {:?}\n{}", sat, crate::pabulib::write(e));
+            }
         }
     }
 

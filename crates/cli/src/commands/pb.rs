@@ -125,9 +125,11 @@ fn num(q: &Q) -> serde_json::Value {
 }
 
 fn solve(a: SolveArgs) -> anyhow::Result<ExitCode> {
+    let c0 = thread_cpu_ns();
     let t0 = std::time::Instant::now();
     let e = read(&a.file)?;
     let t_parse = t0.elapsed();
+    let c1 = thread_cpu_ns();
     let rule = match a.rule {
         RuleArg::Greedy => Rule::Greedy,
         RuleArg::Mes => Rule::Mes,
@@ -154,13 +156,16 @@ fn solve(a: SolveArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("{}", a.file.display()))?;
     let t_rule = t0.elapsed() - t_parse;
+    let c2 = thread_cpu_ns();
     if a.timings {
         eprintln!(
-            "timings: parse_ms={:.3} rule_ms={:.3} mes_iterations={} exact_fallbacks={}",
+            "timings: parse_ms={:.3} rule_ms={:.3} mes_iterations={} exact_fallbacks={} cpu_parse_ms={:.3} cpu_rule_ms={:.3}",
             t_parse.as_secs_f64() * 1e3,
             t_rule.as_secs_f64() * 1e3,
             out.mes_iterations,
-            out.exact_fallbacks
+            out.exact_fallbacks,
+            (c1 - c0) as f64 / 1e6,
+            (c2 - c1) as f64 / 1e6
         );
     }
     let expl = explain::explain(&e, &out);
@@ -272,8 +277,8 @@ fn convert(a: ConvertArgs) -> anyhow::Result<ExitCode> {
             let mut wtr = csv::Writer::from_path(&csv_path)
                 .with_context(|| format!("cannot write {}", csv_path.display()))?;
             wtr.write_record(&e.vote_columns)?;
-            for v in &e.votes {
-                wtr.write_record(&v.values)?;
+            for i in 0..e.votes.len() {
+                wtr.write_record(e.vote_row(i))?;
             }
             wtr.flush()?;
             eprintln!("wrote {} and {}", json_path.display(), csv_path.display());
@@ -398,4 +403,13 @@ fn convert(a: ConvertArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("{}: expected a .pb or .json file", a.input.display()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// CPU time of the calling thread in nanoseconds (Linux `/proc/thread-self/schedstat`), for
+/// `--timings` on a shared machine where wall time is inflated by other processes.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
