@@ -897,7 +897,13 @@ pub async fn seed(
     let key = format!("seed={} scale={}", opts.seed, opts.scale);
     let (households, _) = store.totals().await?;
     match store.meta("demo").await? {
-        Some(existing) if existing == key => return Ok(DemoOutcome::Reused),
+        Some(existing) if existing == key => {
+            // A demo stored before the welfare ranking existed gets it now.
+            if store.welfare_count().await? == 0 {
+                welfare_ranking(store, regions, opts, today, progress).await?;
+            }
+            return Ok(DemoOutcome::Reused);
+        }
         Some(existing) => bail!(
             "this database holds the demo registry generated with {existing}; use another --db (or delete the file) for {key}"
         ),
@@ -924,7 +930,39 @@ pub async fn seed(
         })
         .await?;
     progress.finish();
+    welfare_ranking(store, regions, opts, today, progress).await?;
     Ok(DemoOutcome::Created(summaries))
+}
+
+// ---- Welfare ranking of the demo (issue 6) ----
+
+/// Share of the demo's households in the PMT fitting sample.
+pub const PMT_SAMPLE_FRACTION: f64 = 0.1;
+
+/// Fits the PMT on a sample of the demo's true consumption (a stand-in for a
+/// SUSENAS sample: [`PMT_SAMPLE_FRACTION`] of the households, drawn with the demo's
+/// seed), scores every household and stores its decile within its regency.
+pub async fn welfare_ranking(
+    store: &Store,
+    regions: &Regions,
+    opts: DemoOptions,
+    today: NaiveDate,
+    progress: &dyn Progress,
+) -> anyhow::Result<crate::pmt::Fit> {
+    progress.start("fitting the proxy-means test and ranking households", None);
+    let snap = crate::snapshot::load(store, regions, today, false).await?;
+    let sample =
+        crate::pmt::sample_from_truth(store, &snap, PMT_SAMPLE_FRACTION, opts.seed).await?;
+    let mut fit = crate::pmt::fit(&snap, &sample)?;
+    fit.weights.source = Some(format!(
+        "demo (seed {}, scale {}): {} % sample of household_truth",
+        opts.seed,
+        opts.scale,
+        PMT_SAMPLE_FRACTION * 100.0
+    ));
+    crate::pmt::score_and_store(store, &snap, &fit.weights, Level::Regency).await?;
+    progress.finish();
+    Ok(fit)
 }
 
 #[cfg(test)]

@@ -5,16 +5,16 @@
 //! the middle leaves the store as it was. Households are keyed by `no_kk` and persons
 //! by `nik`: re-importing the same file changes nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use sejahtera_domain::Regions;
 use sejahtera_domain::codes::Hubungan;
 use sejahtera_domain::registry::{
     FieldError, HOUSEHOLD_COLUMNS, HOUSEHOLD_REQUIRED, Household, PERSON_COLUMNS, PERSON_REQUIRED,
     Person, RowValues, parse_household, parse_person,
 };
+use sejahtera_domain::{RegionCode, Regions};
 use sejahtera_store::{ImportRun, Store, WriteStats};
 
 use crate::input::{InputError, RawRow, open_table};
@@ -103,6 +103,8 @@ pub struct ImportReport {
     pub stats: WriteStats,
     /// Where the rejects were written.
     pub rejects_path: PathBuf,
+    /// The id of the recorded import run.
+    pub run_id: Option<i64>,
 }
 
 /// Why an import stored nothing.
@@ -158,6 +160,9 @@ pub struct ImportOptions<'a> {
     pub today: NaiveDate,
     /// Progress receiver.
     pub progress: &'a dyn Progress,
+    /// The villages the importing user may write (`None`: all). Rows of households
+    /// outside them — in the file or already stored elsewhere — are rejected.
+    pub scope: Option<BTreeSet<RegionCode>>,
 }
 
 /// The default rejects path: `<FILE>.rejects.csv`.
@@ -357,6 +362,8 @@ struct Validation {
     households: HashSet<u64>,
     persons: sejahtera_store::PersonKeys,
     today: NaiveDate,
+    /// With a scope: the villages allowed and the stored households outside them.
+    scope: Option<(BTreeSet<RegionCode>, HashSet<u64>)>,
     rejects: RejectWriter,
     warnings: Vec<Warning>,
 }
@@ -415,8 +422,31 @@ impl Validation {
                             continue;
                         }
                     };
-                    accepted += 1;
                     let kk = h.no_kk.as_u64();
+                    if let Some((allowed, outside)) = &self.scope {
+                        let reason = if !allowed.contains(&h.kode_wilayah) {
+                            Some(format!(
+                                "village {} is outside the villages you may edit",
+                                h.kode_wilayah
+                            ))
+                        } else if outside.contains(&kk) {
+                            Some(
+                                "this household is registered in a village you may not edit".into(),
+                            )
+                        } else {
+                            None
+                        };
+                        if let Some(reason) = reason {
+                            self.rejects.push(Reject {
+                                line: row.line,
+                                column: "kode_wilayah".into(),
+                                reason,
+                                raw: row.raw(delimiter),
+                            })?;
+                            continue;
+                        }
+                    }
+                    accepted += 1;
                     match first_line.get(&kk) {
                         Some(first) => notes.push(format!(
                             "line {}: no_kk repeats line {first}; the later row replaces the earlier one",
@@ -490,6 +520,17 @@ impl Validation {
                                 "household {} is not in the registry (import households first)",
                                 p.no_kk
                             ),
+                        ))?;
+                        continue;
+                    }
+                    if self
+                        .scope
+                        .as_ref()
+                        .is_some_and(|(_, outside)| outside.contains(&kk))
+                    {
+                        self.rejects.push(reject(
+                            "no_kk",
+                            format!("household {} is in a village you may not edit", p.no_kk),
                         ))?;
                         continue;
                     }
@@ -593,6 +634,13 @@ pub async fn import(
         Kind::Persons => store.person_keys().await?,
         Kind::Households => Default::default(),
     };
+    let scope = match &opts.scope {
+        None => None,
+        Some(allowed) => {
+            let codes: Vec<String> = allowed.iter().map(|c| c.to_string()).collect();
+            Some((allowed.clone(), store.household_keys_outside(&codes).await?))
+        }
+    };
     let progress = opts.progress;
     progress.start(&format!("importing {file_name}"), Some(table.size));
     let validation = Validation {
@@ -604,6 +652,7 @@ pub async fn import(
         households,
         persons,
         today: opts.today,
+        scope,
         rejects,
         warnings,
     };
@@ -651,6 +700,7 @@ pub async fn import(
     let stats = bulk
         .record_run(&run, validated.sent, validated.new_keys, changed)
         .await?;
+    let run_id = bulk.run_id();
     bulk.commit().await?;
     progress.finish();
     Ok(ImportReport {
@@ -660,5 +710,6 @@ pub async fn import(
         notes: validated.notes,
         stats,
         rejects_path: opts.rejects.clone(),
+        run_id,
     })
 }

@@ -2,13 +2,21 @@
 //! and the engines. The CLI and the web server are thin adapters over these.
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod analytics;
 pub mod demo;
+pub mod eligibility;
 pub mod export;
+pub mod households;
 pub mod import;
+pub mod indicators;
 pub mod input;
+pub mod pmt;
 pub mod progress;
 pub mod regions;
+pub mod snapshot;
 pub mod summary;
+pub mod targeting;
+pub mod upload;
 
 pub use progress::{NoProgress, Progress};

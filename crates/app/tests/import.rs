@@ -47,6 +47,7 @@ impl Env {
             )),
             today: today(),
             progress: &NoProgress,
+            scope: None,
         };
         import(&self.store, &self.regions, kind, path, &opts).await
     }

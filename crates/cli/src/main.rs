@@ -62,11 +62,23 @@ enum Command {
     Evaluate(commands::evaluate::Args),
     /// Tamper-evident ledger: append events, signed checkpoints, inclusion/consistency proofs, verify.
     Ledger(commands::ledger::Args),
+    /// Proxy-means test: fit weights from a survey sample, score and rank households into deciles.
+    Pmt(commands::pmt::Args),
+    /// Eligibility expressions: households and persons per district, staff exports.
+    Eligibility(commands::eligibility::Args),
+    /// Inclusion and exclusion errors of a selection against true consumption, per district.
+    Targeting(commands::eligibility::TargetingArgs),
+    /// Serve the public portal, the staff console and the JSON API (/api/v1).
+    Serve(commands::serve::ServeArgs),
+    /// Create and list user accounts of the web console.
+    User(commands::user::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.quiet);
+    let serving = matches!(&cli.command, Command::Serve(_))
+        || matches!(&cli.command, Command::Demo(a) if !a.no_serve);
+    init_tracing(cli.global.quiet, serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -101,15 +113,35 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pb(a) => commands::pb::run(a, g).await,
         Command::Evaluate(a) => commands::evaluate::run(a, g).await,
         Command::Ledger(a) => commands::ledger::run(a, g).await,
+        Command::Pmt(a) => commands::pmt::run(a, g).await,
+        Command::Eligibility(a) => commands::eligibility::run(a, g).await,
+        Command::Targeting(a) => commands::eligibility::run_targeting(a, g).await,
+        Command::Serve(a) => commands::serve::run(a, g).await,
+        Command::User(a) => commands::user::run(a, g).await,
     }
 }
 
-fn init_tracing(quiet: bool) {
-    let default = if quiet { "error" } else { "warn" };
+fn init_tracing(quiet: bool, serving: bool) {
+    // A server logs one line per request (route template, status, time; never
+    // the URL's text or personal data).
+    let default = match (quiet, serving) {
+        (true, _) => "error",
+        (false, true) => "warn,sejahtera=info,sejahtera_web=info",
+        (false, false) => "warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEJAHTERA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

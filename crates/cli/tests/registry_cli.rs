@@ -371,3 +371,87 @@ fn measure_from_registry_uses_the_shipped_poverty_lines() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 51 + 158 + 1);
 }
+
+fn run_with_stdin(db: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = bin()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_never_lists_it() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("u.db");
+    let o = run_with_stdin(
+        &db,
+        &["user", "add", "--role", "admin", "--name", "budi"],
+        "a-long-secret-pw\n",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("created user budi"));
+    let o = run_with_stdin(
+        &db,
+        &[
+            "user",
+            "add",
+            "--role",
+            "village_operator",
+            "--name",
+            "op.namosain",
+            "--villages",
+            "53.71.01.1001",
+        ],
+        "another-long-pw\n",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A short password, a duplicate name and a bad village are refused with the reason.
+    let o = run_with_stdin(
+        &db,
+        &["user", "add", "--role", "planner", "--name", "ani"],
+        "short\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least 10 characters"));
+    let o = run_with_stdin(
+        &db,
+        &["user", "add", "--role", "admin", "--name", "budi"],
+        "a-long-secret-pw\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+    let o = run_with_stdin(
+        &db,
+        &[
+            "user",
+            "add",
+            "--role",
+            "village_operator",
+            "--name",
+            "op.x",
+            "--villages",
+            "53.71.99.1001",
+        ],
+        "a-long-secret-pw\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a known village"));
+    let o = run(&db, &["user", "list", "--format", "csv"]);
+    let text = stdout(&o);
+    assert!(text.starts_with("id,username,display_name,role,villages,disabled"));
+    assert!(text.contains("op.namosain,op.namosain,village_operator,53.71.01.1001,false"));
+    assert!(!text.contains("argon2") && !text.contains("secret"));
+}

@@ -9,12 +9,16 @@
 //! - [`date`]: the date formats accepted in imported files.
 //! - [`codes`]: the coded columns of the registry (floor material, relation to head, …).
 //! - [`registry`]: validated household and person records.
+//! - [`access`]: roles and what each may see and do.
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod codes;
 pub mod date;
+pub mod eligibility;
 pub mod ids;
 pub mod money;
+pub mod pmt;
 pub mod region;
 pub mod registry;
 

@@ -9,8 +9,11 @@
 //! either every row of an import is stored or none is.
 #![warn(missing_docs)]
 
+mod accounts;
 mod registry;
 mod rows;
+mod staff;
+pub mod welfare;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -20,7 +23,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use registry::{BulkWrite, Counts, DistrictCount, ImportRun, PersonKeys, WriteStats};
+pub use accounts::{NewUser, SessionRecord, UserRecord};
+pub use registry::{
+    BulkWrite, Counts, DistrictCount, GENERATION_KEY, ImportRun, PersonKeys, WriteStats,
+};
+pub use staff::{HouseholdFilter, HouseholdHit};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]

@@ -196,6 +196,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        bump_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -236,6 +237,35 @@ impl Store {
             let code = RegionCode::parse(r.try_get::<&str, _>(0)?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push((code, r.try_get(1)?, r.try_get(2)?));
+        }
+        Ok(out)
+    }
+
+    /// The registry generation (see [`GENERATION_KEY`]); 0 before the first change.
+    pub async fn registry_generation(&self) -> Result<u64> {
+        Ok(self
+            .meta(GENERATION_KEY)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Keys of stored households whose village is not one of `villages`.
+    pub async fn household_keys_outside(&self, villages: &[String]) -> Result<HashSet<u64>> {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new("SELECT no_kk FROM households WHERE kode_wilayah NOT IN (");
+        if villages.is_empty() {
+            qb.push("NULL");
+        }
+        let mut sep = qb.separated(", ");
+        for v in villages {
+            sep.push_bind(v.clone());
+        }
+        qb.push(")");
+        let mut rows = qb.build_query_scalar::<String>().fetch(&self.pool);
+        let mut out = HashSet::new();
+        while let Some(k) = rows.try_next().await? {
+            out.insert(key_u64(&k)?);
         }
         Ok(out)
     }
@@ -313,10 +343,10 @@ async fn record_run(
     tx: &mut Transaction<'_, Sqlite>,
     run: &ImportRun,
     stats: WriteStats,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO import_runs (kind, file_name, started_at, accepted, rejected, warnings, inserted, updated) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&run.kind)
     .bind(&run.file_name)
@@ -326,6 +356,22 @@ async fn record_run(
     .bind(run.warnings as i64)
     .bind(stats.inserted as i64)
     .bind(stats.updated as i64)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// The meta key of the registry generation: a counter bumped by every committed
+/// change of households or persons, so that caches of computed indicators know
+/// when to recompute.
+pub const GENERATION_KEY: &str = "registry_generation";
+
+async fn bump_generation(tx: &mut Transaction<'_, Sqlite>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE \
+         SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
+    )
+    .bind(GENERATION_KEY)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -438,6 +484,7 @@ async fn upsert_persons(
 /// It lets an import validate and write at the same time.
 pub struct BulkWrite {
     tx: Transaction<'static, Sqlite>,
+    run_id: Option<i64>,
 }
 
 impl Store {
@@ -445,6 +492,7 @@ impl Store {
     pub async fn begin_bulk(&self) -> Result<BulkWrite> {
         Ok(BulkWrite {
             tx: self.pool.begin().await?,
+            run_id: None,
         })
     }
 }
@@ -470,12 +518,18 @@ impl BulkWrite {
         changed: u64,
     ) -> Result<WriteStats> {
         let stats = stats_of(rows, inserted, changed);
-        record_run(&mut self.tx, run, stats).await?;
+        self.run_id = Some(record_run(&mut self.tx, run, stats).await?);
         Ok(stats)
     }
 
-    /// Makes everything written durable and visible.
-    pub async fn commit(self) -> Result<()> {
+    /// The id of the import run recorded by [`BulkWrite::record_run`].
+    pub fn run_id(&self) -> Option<i64> {
+        self.run_id
+    }
+
+    /// Makes everything written durable and visible (and bumps the registry generation).
+    pub async fn commit(mut self) -> Result<()> {
+        bump_generation(&mut self.tx).await?;
         self.tx.commit().await?;
         Ok(())
     }

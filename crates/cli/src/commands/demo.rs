@@ -20,6 +20,9 @@ pub struct Args {
     /// Population scale: 1 is full size (about 773,000 persons), 0.01 a small registry for tests.
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// Server options (when serving).
+    #[command(flatten)]
+    pub serve: crate::commands::serve::ServeArgs,
 }
 
 /// Runs `demo`.
@@ -74,10 +77,25 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let seeded = sejahtera_app::accounts::seed_demo_users(&store, &regions).await?;
+    // The demo accounts exist (now or from an earlier run) only in a demo database.
+    let demo_accounts = seeded || store.user_by_username("operator.oebobo").await?.is_some();
     store.close().await;
     if !args.no_serve {
+        let mut banner = Vec::new();
+        if demo_accounts {
+            banner.push(format!(
+                "demo sign-in at http://{}/login: operator.oebobo (village operator, Oebobo), \
+                 perencana (planner), auditor, admin; password {:?} (demo database only)",
+                args.serve.bind,
+                sejahtera_app::accounts::DEMO_PASSWORD
+            ));
+        }
+        crate::commands::serve::serve(&args.serve, g, &banner).await?;
+    } else if seeded {
         println!(
-            "The web portal is not part of this build yet; `sejahtera summary` shows the registry per district."
+            "demo accounts: admin, perencana, auditor, operator.oebobo, operator.sarolangun; password {:?}",
+            sejahtera_app::accounts::DEMO_PASSWORD
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -80,6 +80,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| default_rejects_path(&file.file)),
         today: today_in_indonesia(),
         progress: &bar,
+        scope: None,
     };
     let result = import(&store, &regions, kind, &file.file, &opts).await;
     store.close().await;

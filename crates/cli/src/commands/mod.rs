@@ -1,6 +1,7 @@
 //! One module per subcommand: a clap `Args` struct and a `run()` function.
 
 pub mod demo;
+pub mod eligibility;
 pub mod evaluate;
 pub mod export;
 pub mod import;
@@ -9,5 +10,8 @@ pub mod ledger;
 pub mod measure;
 pub mod mpi;
 pub mod pb;
+pub mod pmt;
 pub mod regions;
+pub mod serve;
 pub mod summary;
+pub mod user;

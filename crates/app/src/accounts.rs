@@ -1,0 +1,522 @@
+//! Accounts: users with roles, argon2id passwords, sessions, login throttling.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand::RngCore;
+use sejahtera_domain::RegionCode;
+use sejahtera_domain::access::{Actor, Role};
+use sejahtera_domain::region::{Level, Regions};
+use sejahtera_store::{NewUser, Store, UserRecord};
+use sha2::{Digest, Sha256};
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Why an account could not be created or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The username is taken.
+    #[error("username {0:?} already exists")]
+    Exists(String),
+    /// The username has characters other than a-z, 0-9, '.', '_' and '-', or a bad length.
+    #[error("username {0:?} must be 3–40 characters of a-z, 0-9, '.', '_' or '-'")]
+    BadUsername(String),
+    /// The password is too short.
+    #[error("the password must have at least {MIN_PASSWORD_LEN} characters")]
+    WeakPassword,
+    /// A village code is unknown or not a village.
+    #[error("{0} is not a known village code")]
+    BadVillage(String),
+    /// A village operator needs villages; other roles take none.
+    #[error("{0}")]
+    Villages(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] sejahtera_store::StoreError),
+    /// Hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+/// Hashes a password with argon2id (default parameters, random salt) into a PHC string.
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| AccountError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Hash(e.to_string()))
+}
+
+/// Checks a password against a PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A request to create a user.
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Villages (village operators only; at least one).
+    pub villages: Vec<String>,
+    /// Password (plain; hashed here).
+    pub password: String,
+}
+
+fn valid_username(u: &str) -> bool {
+    (3..=40).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Creates a user after validating every field.
+pub async fn create_user(
+    store: &Store,
+    regions: &Regions,
+    req: &CreateUser,
+) -> Result<i64, AccountError> {
+    if !valid_username(&req.username) {
+        return Err(AccountError::BadUsername(req.username.clone()));
+    }
+    if req.password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AccountError::WeakPassword);
+    }
+    let mut villages = BTreeSet::new();
+    for v in &req.villages {
+        let code = RegionCode::parse(v.trim())
+            .ok()
+            .filter(|c| c.level() == Level::Village && regions.get(c).is_some())
+            .ok_or_else(|| AccountError::BadVillage(v.clone()))?;
+        villages.insert(code);
+    }
+    match (req.role, villages.is_empty()) {
+        (Role::VillageOperator, true) => {
+            return Err(AccountError::Villages(
+                "a village operator needs at least one village (--villages CODE,CODE…)".into(),
+            ));
+        }
+        (r, false) if r != Role::VillageOperator => {
+            return Err(AccountError::Villages(format!(
+                "only village operators are assigned villages, not {r}"
+            )));
+        }
+        _ => {}
+    }
+    if store.username_exists(&req.username).await? {
+        return Err(AccountError::Exists(req.username.clone()));
+    }
+    let hash = {
+        let p = req.password.clone();
+        tokio::task::spawn_blocking(move || hash_password(&p))
+            .await
+            .map_err(|e| AccountError::Hash(e.to_string()))??
+    };
+    let display = if req.display_name.trim().is_empty() {
+        req.username.clone()
+    } else {
+        req.display_name.trim().to_string()
+    };
+    Ok(store
+        .create_user(&NewUser {
+            username: &req.username,
+            display_name: &display,
+            role: req.role,
+            password_hash: &hash,
+            villages: &villages,
+        })
+        .await?)
+}
+
+/// The actor of a stored user.
+pub fn actor_of(u: &UserRecord) -> Actor {
+    Actor {
+        user_id: u.id,
+        username: u.username.clone(),
+        role: u.role,
+        villages: u.villages.clone(),
+    }
+}
+
+/// Limits of the login throttle.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    /// Failures of one account within `window` that lock it.
+    pub per_account: u32,
+    /// Failures from one address within `window` that lock it.
+    pub per_address: u32,
+    /// The counting window, and how long a lock lasts.
+    pub window: Duration,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> ThrottlePolicy {
+        ThrottlePolicy {
+            per_account: 5,
+            per_address: 20,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    first: Instant,
+}
+
+/// Counts failed logins per account and per address; once a limit is reached,
+/// further attempts are refused (even with the right password) until the window
+/// has passed.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    policy: ThrottlePolicy,
+    accounts: Mutex<HashMap<String, Failures>>,
+    addresses: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+impl LoginThrottle {
+    /// A throttle with the given limits.
+    pub fn new(policy: ThrottlePolicy) -> LoginThrottle {
+        LoginThrottle {
+            policy,
+            ..Default::default()
+        }
+    }
+
+    fn blocked_in<K: std::hash::Hash + Eq>(
+        map: &Mutex<HashMap<K, Failures>>,
+        key: &K,
+        limit: u32,
+        window: Duration,
+        now: Instant,
+    ) -> Option<Duration> {
+        let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
+        let f = m.get(key).copied()?;
+        let age = now.saturating_duration_since(f.first);
+        if age >= window {
+            m.remove(key);
+            return None;
+        }
+        (f.count >= limit).then(|| window - age)
+    }
+
+    /// If the account or address is locked: how long until it is not.
+    pub fn blocked(&self, username: &str, addr: IpAddr) -> Option<Duration> {
+        let now = Instant::now();
+        let p = self.policy;
+        let a = Self::blocked_in(
+            &self.accounts,
+            &username.to_string(),
+            p.per_account,
+            p.window,
+            now,
+        );
+        let b = Self::blocked_in(&self.addresses, &addr, p.per_address, p.window, now);
+        a.max(b)
+    }
+
+    fn bump<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, Failures>>, key: K, window: Duration) {
+        let now = Instant::now();
+        let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.retain(|_, f| now.saturating_duration_since(f.first) < window);
+        }
+        let e = m.entry(key).or_insert(Failures {
+            count: 0,
+            first: now,
+        });
+        if now.saturating_duration_since(e.first) >= window {
+            *e = Failures {
+                count: 0,
+                first: now,
+            };
+        }
+        e.count += 1;
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, username: &str, addr: IpAddr) {
+        Self::bump(&self.accounts, username.to_string(), self.policy.window);
+        Self::bump(&self.addresses, addr, self.policy.window);
+    }
+
+    /// Records a success (clears the account's failures).
+    pub fn succeeded(&self, username: &str) {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(username);
+    }
+}
+
+/// Why a login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Wrong username or password (deliberately not saying which).
+    #[error("wrong username or password")]
+    Invalid,
+    /// Too many failures; try again later.
+    #[error("too many failed attempts; try again in {} minutes", .0.as_secs().div_ceil(60))]
+    Throttled(Duration),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] sejahtera_store::StoreError),
+}
+
+/// A new session: the cookie token (only its hash is stored) and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Secret for the cookie.
+    pub token: String,
+    /// CSRF token for forms and API calls.
+    pub csrf_token: String,
+    /// The signed-in actor.
+    pub actor: Actor,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// The password of the demo accounts (demo databases only; printed by `sejahtera demo`).
+pub const DEMO_PASSWORD: &str = "sejahtera-demo";
+
+/// A demo account: (username, display name, role, villages).
+pub const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
+    ("admin", "Admin Demo", Role::Admin, &[]),
+    ("perencana", "Perencana Bappeda (demo)", Role::Planner, &[]),
+    ("auditor", "Auditor Inspektorat (demo)", Role::Auditor, &[]),
+    (
+        "operator.oebobo",
+        "Operator Kelurahan Oebobo (demo)",
+        Role::VillageOperator,
+        &["53.71.04.1001", "53.71.04.1008"],
+    ),
+    (
+        "operator.sarolangun",
+        "Operator Desa Sarolangun (demo)",
+        Role::VillageOperator,
+        &["15.03.03.1001"],
+    ),
+];
+
+/// Creates the demo accounts when the database has no user yet (so a real
+/// registry never gets accounts with a published password). Returns whether it did.
+pub async fn seed_demo_users(store: &Store, regions: &Regions) -> Result<bool, AccountError> {
+    if store.user_count().await? > 0 {
+        return Ok(false);
+    }
+    for (username, display, role, villages) in DEMO_USERS {
+        let villages: Vec<String> = villages
+            .iter()
+            .filter(|v| {
+                RegionCode::parse(v)
+                    .ok()
+                    .is_some_and(|c| regions.get(&c).is_some())
+            })
+            .map(|v| v.to_string())
+            .collect();
+        if *role == Role::VillageOperator && villages.is_empty() {
+            continue;
+        }
+        create_user(
+            store,
+            regions,
+            &CreateUser {
+                username: username.to_string(),
+                display_name: display.to_string(),
+                role: *role,
+                villages,
+                password: DEMO_PASSWORD.to_string(),
+            },
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+/// A random 32-byte token, hex encoded (from the thread-local CSPRNG, which is
+/// seeded from the operating system).
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex(&b)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The stored form of a session token.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// A hash of a random secret, verified against for unknown users so that a login
+/// takes as long whether or not the user exists.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
+
+/// Checks credentials (subject to the throttle) and opens a session.
+pub async fn login(
+    store: &Store,
+    throttle: &LoginThrottle,
+    username: &str,
+    password: &str,
+    addr: IpAddr,
+) -> Result<NewSession, LoginError> {
+    if let Some(wait) = throttle.blocked(username, addr) {
+        return Err(LoginError::Throttled(wait));
+    }
+    let user = store.user_by_username(username).await?;
+    let (phc, enabled) = match &user {
+        Some(u) => (u.password_hash.clone(), !u.disabled),
+        None => (DUMMY_HASH.clone(), false),
+    };
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+        .await
+        .unwrap_or(false);
+    let user = match user {
+        Some(u) if ok && enabled => u,
+        _ => {
+            throttle.failed(username, addr);
+            return Err(LoginError::Invalid);
+        }
+    };
+    throttle.succeeded(username);
+    let token = random_token();
+    let csrf_token = random_token();
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS)).to_rfc3339();
+    store
+        .create_session(&token_hash(&token), user.id, &csrf_token, &expires)
+        .await?;
+    Ok(NewSession {
+        token,
+        csrf_token,
+        actor: actor_of(&user),
+        display_name: user.display_name.clone(),
+    })
+}
+
+/// A live session found from its cookie token.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    /// The actor.
+    pub actor: Actor,
+    /// Display name.
+    pub display_name: String,
+    /// CSRF token of the session.
+    pub csrf_token: String,
+}
+
+/// The session of a cookie token, if live.
+pub async fn session(store: &Store, token: &str) -> Result<Option<SessionInfo>, LoginError> {
+    let now = chrono::Utc::now().to_rfc3339();
+    Ok(store
+        .session(&token_hash(token), &now)
+        .await?
+        .map(|s| SessionInfo {
+            actor: actor_of(&s.user),
+            display_name: s.user.display_name.clone(),
+            csrf_token: s.csrf_token,
+        }))
+}
+
+/// Ends a session.
+pub async fn logout(store: &Store, token: &str) -> Result<(), LoginError> {
+    store.delete_session(&token_hash(token)).await?;
+    Ok(())
+}
+
+/// Constant-time comparison of two tokens.
+pub fn tokens_equal(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", &DUMMY_HASH));
+    }
+
+    #[test]
+    fn throttle_locks_an_account_after_the_limit_and_not_before() {
+        let t = LoginThrottle::new(ThrottlePolicy {
+            per_account: 3,
+            per_address: 100,
+            window: Duration::from_secs(60),
+        });
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        for _ in 0..2 {
+            t.failed("budi", ip);
+        }
+        assert!(t.blocked("budi", ip).is_none());
+        t.failed("budi", ip);
+        assert!(t.blocked("budi", ip).is_some());
+        assert!(t.blocked("siti", ip).is_none());
+    }
+
+    #[test]
+    fn throttle_locks_an_address_across_accounts() {
+        let t = LoginThrottle::new(ThrottlePolicy {
+            per_account: 100,
+            per_address: 4,
+            window: Duration::from_secs(60),
+        });
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        for i in 0..4 {
+            t.failed(&format!("user{i}"), ip);
+        }
+        assert!(t.blocked("someone", ip).is_some());
+        assert!(t.blocked("someone", "10.0.0.2".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn usernames_are_checked() {
+        assert!(valid_username("operator.oebobo"));
+        assert!(!valid_username("Op"));
+        assert!(!valid_username("a b c"));
+    }
+
+    #[test]
+    fn token_comparison() {
+        assert!(tokens_equal("abc", "abc"));
+        assert!(!tokens_equal("abc", "abd"));
+        assert!(!tokens_equal("abc", "ab"));
+    }
+}

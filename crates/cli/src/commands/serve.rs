@@ -1,0 +1,53 @@
+//! `sejahtera serve`: the web portal, staff console and API.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sejahtera_web::{Config, Server, shutdown_signal};
+
+use crate::Global;
+
+/// Serve the public portal, the staff console and the JSON API.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "SEJAHTERA_BIND")]
+    pub bind: SocketAddr,
+    /// Mark cookies Secure (set this when a TLS proxy serves the portal).
+    #[arg(long, env = "SEJAHTERA_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+/// Builds the server, warms the indicator cache, prints the address and serves
+/// until Ctrl-C or SIGTERM.
+pub async fn serve(args: &ServeArgs, g: &Global, banner: &[String]) -> anyhow::Result<()> {
+    let mut config = Config::new(
+        args.bind,
+        g.db.clone(),
+        sejahtera_app::regions::default_data_dir(),
+    );
+    config.secure_cookies = args.secure_cookies;
+    let server = Server::build(config).await?;
+    let started = std::time::Instant::now();
+    server
+        .state()
+        .indicators()
+        .await
+        .context("computing the portal's indicators")?;
+    let addr = server.local_addr();
+    println!(
+        "serving on http://{addr}/ (indicators ready in {:.1} s); Ctrl-C stops",
+        started.elapsed().as_secs_f64()
+    );
+    for line in banner {
+        println!("{line}");
+    }
+    server.run(shutdown_signal()).await
+}
+
+/// Runs `serve`.
+pub async fn run(args: ServeArgs, g: &Global) -> anyhow::Result<ExitCode> {
+    serve(&args, g, &[]).await?;
+    Ok(ExitCode::SUCCESS)
+}

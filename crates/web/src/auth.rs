@@ -1,0 +1,153 @@
+//! Sessions, cookies and CSRF.
+//!
+//! The session cookie (`sj_session`) carries a random token; only its SHA-256 is
+//! stored. It is `HttpOnly`, `SameSite=Lax`, and `Secure` behind TLS. Every
+//! state-changing request must carry the session's CSRF token: as the form field
+//! `csrf` for pages, as the `X-CSRF-Token` header for the API. The sign-in form,
+//! which has no session yet, uses a double-submit cookie (`sj_csrf`).
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use sejahtera_app::accounts::{self, SessionInfo, tokens_equal};
+
+use crate::error::Failure;
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "sj_session";
+/// Name of the pre-session CSRF cookie of the sign-in form.
+pub const PRE_CSRF_COOKIE: &str = "sj_csrf";
+/// Name of the language cookie.
+pub const LANG_COOKIE: &str = "sj_lang";
+/// Header carrying the CSRF token on API calls.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// A `Set-Cookie` value.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    http_only: bool,
+    secure: bool,
+) -> String {
+    let mut s = format!("{name}={value}; Path=/; SameSite=Lax; Max-Age={max_age_secs}");
+    if http_only {
+        s.push_str("; HttpOnly");
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    s
+}
+
+/// The visitor's language (cookie `sj_lang`, default Indonesian).
+#[derive(Debug, Clone, Copy)]
+pub struct UiLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UiLang(
+            cookie(&parts.headers, LANG_COOKIE)
+                .and_then(|v| Lang::parse(&v))
+                .unwrap_or_default(),
+        ))
+    }
+}
+
+/// The signed-in user, if any.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<SessionInfo>);
+
+impl FromRequestParts<Arc<AppState>> for MaybeUser {
+    type Rejection = Failure;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(MaybeUser(None));
+        };
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(MaybeUser(None));
+        }
+        let s = accounts::session(&state.store, &token)
+            .await
+            .map_err(|e| Failure::Internal(e.into()))?;
+        Ok(MaybeUser(s))
+    }
+}
+
+impl MaybeUser {
+    /// The session, or 401.
+    pub fn required(self) -> Result<SessionInfo, Failure> {
+        self.0.ok_or(Failure::Unauthorized)
+    }
+
+    /// A staff session (not a citizen or partner account), or 401/403.
+    pub fn staff(self) -> Result<SessionInfo, Failure> {
+        let s = self.required()?;
+        if !s.actor.is_staff() {
+            return Err(Failure::Forbidden(
+                "the staff console is for government staff accounts".into(),
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// Checks a form's CSRF token against the session's.
+pub fn check_csrf(session: &SessionInfo, given: Option<&str>) -> Result<(), Failure> {
+    match given {
+        Some(g) if tokens_equal(g, &session.csrf_token) => Ok(()),
+        _ => Err(Failure::Forbidden(
+            "missing or invalid CSRF token; reload the page and try again".into(),
+        )),
+    }
+}
+
+/// Checks the API's `X-CSRF-Token` header against the session's.
+pub fn check_csrf_header(session: &SessionInfo, headers: &HeaderMap) -> Result<(), Failure> {
+    check_csrf(
+        session,
+        headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert("cookie", "a=1; sj_session=abc; sj_lang=en".parse().unwrap());
+        assert_eq!(cookie(&h, "sj_session").as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "sj_lang").as_deref(), Some("en"));
+        assert_eq!(cookie(&h, "nope"), None);
+    }
+
+    #[test]
+    fn session_cookie_flags() {
+        let c = set_cookie(SESSION_COOKIE, "t", 60, true, true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
+        let c = set_cookie(SESSION_COOKIE, "t", 60, true, false);
+        assert!(!c.contains("Secure"));
+    }
+}

@@ -1,0 +1,502 @@
+//! The translation layer: every piece of page text goes through [`Tr::t`]
+//! (Indonesian by default, English switchable), plus Indonesian/English
+//! formatting of numbers, percentages, Rupiah, dates and times.
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
+use sejahtera_domain::region::TimeZone;
+
+/// A user-interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Bahasa Indonesia (the default).
+    #[default]
+    Id,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// From a cookie or query value (`id`, `en`).
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "id" => Some(Lang::Id),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    /// The code (`id`, `en`), also used as the HTML `lang` attribute.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+    /// The other language (for the switch link).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Id => Lang::En,
+            Lang::En => Lang::Id,
+        }
+    }
+}
+
+/// Every text of the user interface: (key, Indonesian, English).
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    ("site.name", "Sejahtera", "Sejahtera"),
+    (
+        "site.tagline",
+        "Portal transparansi kesejahteraan daerah",
+        "Regional welfare transparency portal",
+    ),
+    ("nav.home", "Beranda", "Home"),
+    ("nav.login", "Masuk", "Sign in"),
+    ("nav.logout", "Keluar", "Sign out"),
+    ("nav.console", "Konsol petugas", "Staff console"),
+    ("nav.switch", "English", "Bahasa Indonesia"),
+    ("home.title", "Wilayah", "Regions"),
+    (
+        "home.intro",
+        "Pilih wilayah untuk melihat indikator kesejahteraan: kemiskinan, ketimpangan dan sebarannya per kecamatan dan kelurahan/desa.",
+        "Choose a region to see its welfare indicators: poverty, inequality and their spread by district and village.",
+    ),
+    ("level.province", "Provinsi", "Province"),
+    ("level.regency", "Kabupaten/Kota", "Regency/City"),
+    ("level.district", "Kecamatan", "District"),
+    ("level.village", "Kelurahan/Desa", "Village"),
+    ("ind.population", "Penduduk", "Population"),
+    ("ind.households", "Rumah tangga", "Households"),
+    ("ind.p0", "Tingkat kemiskinan (P0)", "Poverty rate (P0)"),
+    ("ind.p1", "Indeks kedalaman (P1)", "Poverty gap (P1)"),
+    ("ind.p2", "Indeks keparahan (P2)", "Poverty severity (P2)"),
+    ("ind.gini", "Rasio Gini", "Gini ratio"),
+    (
+        "ind.mean",
+        "Rata-rata pengeluaran per kapita per bulan",
+        "Mean consumption per capita per month",
+    ),
+    ("ind.se", "galat baku", "standard error"),
+    ("ind.line", "Garis kemiskinan", "Poverty line"),
+    (
+        "ind.line_unit",
+        "per kapita per bulan",
+        "per capita per month",
+    ),
+    ("ind.source", "Sumber", "Source"),
+    ("ind.period", "Periode", "Period"),
+    (
+        "ind.method",
+        "Pengeluaran rumah tangga per anggota dari registri, dibandingkan dengan garis kemiskinan resmi; setiap anggota dihitung.",
+        "Household consumption per member from the registry, against the official poverty line; every member counts.",
+    ),
+    (
+        "map.title_district",
+        "Peta tingkat kemiskinan per kecamatan",
+        "Poverty rate by district",
+    ),
+    (
+        "map.title_village",
+        "Peta tingkat kemiskinan per kelurahan/desa",
+        "Poverty rate by village",
+    ),
+    ("map.legend", "Tingkat kemiskinan P0", "Poverty rate P0"),
+    (
+        "map.suppressed",
+        "kurang dari 10 rumah tangga",
+        "fewer than 10 households",
+    ),
+    ("chart.lorenz", "Kurva Lorenz", "Lorenz curve"),
+    (
+        "chart.lorenz_x",
+        "Bagian penduduk (termiskin ke terkaya)",
+        "Population share (poorest to richest)",
+    ),
+    ("chart.lorenz_y", "Bagian pengeluaran", "Consumption share"),
+    ("chart.equality", "garis kesetaraan", "line of equality"),
+    (
+        "chart.distribution",
+        "Sebaran pengeluaran per kapita",
+        "Distribution of consumption per capita",
+    ),
+    (
+        "chart.distribution_x",
+        "Kelipatan garis kemiskinan",
+        "Multiple of the poverty line",
+    ),
+    ("chart.distribution_y", "Penduduk", "Persons"),
+    ("table.districts", "Per kecamatan", "By district"),
+    ("table.villages", "Per kelurahan/desa", "By village"),
+    ("table.name", "Nama", "Name"),
+    ("table.code", "Kode", "Code"),
+    (
+        "note.suppression",
+        "Angka yang dihitung dari kurang dari 10 rumah tangga ditampilkan sebagai —, untuk melindungi privasi.",
+        "Figures computed from fewer than 10 households are shown as —, to protect privacy.",
+    ),
+    ("note.updated", "Diperbarui", "Updated"),
+    (
+        "note.privacy",
+        "Portal ini hanya menampilkan angka agregat; tidak pernah nama, NIK, nomor KK atau alamat.",
+        "This portal shows aggregates only; never a name, NIK, KK number or address.",
+    ),
+    (
+        "note.staff_pii",
+        "Halaman konsol memuat data pribadi (UU 27/2022): hanya untuk tugas Anda, jangan dibagikan atau dicetak untuk umum.",
+        "Console pages hold personal data (Law 27/2022): for your duties only; do not share or print them for the public.",
+    ),
+    (
+        "note.no_data",
+        "Belum ada data registri untuk wilayah ini.",
+        "There is no registry data for this region yet.",
+    ),
+    ("login.title", "Masuk petugas", "Staff sign-in"),
+    ("login.username", "Nama pengguna", "Username"),
+    ("login.password", "Kata sandi", "Password"),
+    ("login.submit", "Masuk", "Sign in"),
+    (
+        "login.invalid",
+        "Nama pengguna atau kata sandi salah.",
+        "Wrong username or password.",
+    ),
+    (
+        "login.throttled",
+        "Terlalu banyak percobaan gagal. Coba lagi dalam beberapa menit.",
+        "Too many failed attempts. Try again in a few minutes.",
+    ),
+    ("staff.title", "Konsol petugas", "Staff console"),
+    ("staff.signed_in_as", "Masuk sebagai", "Signed in as"),
+    ("staff.role", "Peran", "Role"),
+    ("staff.villages", "Kelurahan/desa Anda", "Your villages"),
+    ("staff.all_villages", "semua wilayah", "all regions"),
+    ("staff.search", "Cari rumah tangga", "Search households"),
+    (
+        "staff.search_hint",
+        "Nomor KK atau NIK (16 angka), atau sebagian nama anggota",
+        "KK number or NIK (16 digits), or part of a member's name",
+    ),
+    ("staff.search_submit", "Cari", "Search"),
+    ("staff.results", "Hasil", "Results"),
+    (
+        "staff.no_results",
+        "Tidak ada rumah tangga yang cocok dalam wilayah Anda.",
+        "No matching household in your regions.",
+    ),
+    ("staff.page", "Halaman", "Page"),
+    ("staff.next", "Berikutnya", "Next"),
+    ("staff.prev", "Sebelumnya", "Previous"),
+    (
+        "staff.import",
+        "Impor data registri",
+        "Import registry data",
+    ),
+    ("staff.users", "Pengguna", "Users"),
+    ("hh.title", "Rumah tangga", "Household"),
+    ("hh.no_kk", "Nomor KK", "KK number"),
+    ("hh.village", "Kelurahan/desa", "Village"),
+    ("hh.address", "Alamat", "Address"),
+    (
+        "hh.consumption",
+        "Pengeluaran per bulan",
+        "Monthly consumption",
+    ),
+    ("hh.housing", "Kondisi rumah", "Housing"),
+    ("hh.members", "Anggota", "Members"),
+    ("hh.head", "Kepala rumah tangga", "Head of household"),
+    ("hh.flags", "Catatan kualitas data", "Data-quality flags"),
+    ("hh.none", "tidak ada", "none"),
+    ("p.nik", "NIK", "NIK"),
+    ("p.name", "Nama", "Name"),
+    ("p.sex", "Jenis kelamin", "Sex"),
+    ("p.birth", "Tanggal lahir", "Date of birth"),
+    ("p.relation", "Hubungan", "Relation"),
+    ("p.education", "Pendidikan", "Education"),
+    ("p.work", "Pekerjaan", "Occupation"),
+    ("imp.kind", "Jenis data", "Data kind"),
+    ("imp.households", "Rumah tangga", "Households"),
+    ("imp.persons", "Anggota rumah tangga", "Persons"),
+    ("imp.file", "Berkas CSV atau XLSX", "CSV or XLSX file"),
+    ("imp.submit", "Impor", "Import"),
+    ("imp.result", "Hasil impor", "Import result"),
+    ("imp.accepted", "Diterima", "Accepted"),
+    ("imp.rejected", "Ditolak", "Rejected"),
+    ("imp.warnings", "Peringatan", "Warnings"),
+    (
+        "imp.rejects",
+        "Unduh laporan baris yang ditolak (CSV)",
+        "Download the rejected rows report (CSV)",
+    ),
+    (
+        "imp.failed",
+        "Impor gagal; tidak ada yang disimpan",
+        "The import failed; nothing was stored",
+    ),
+    ("imp.template", "Unduh templat", "Download a template"),
+    ("usr.title", "Pengguna", "Users"),
+    ("usr.add", "Tambah pengguna", "Add a user"),
+    ("usr.username", "Nama pengguna", "Username"),
+    ("usr.display", "Nama lengkap", "Full name"),
+    ("usr.role", "Peran", "Role"),
+    (
+        "usr.villages",
+        "Kode kelurahan/desa (operator desa), dipisah koma",
+        "Village codes (village operators), comma separated",
+    ),
+    (
+        "usr.password",
+        "Kata sandi awal (minimal 10 karakter)",
+        "Initial password (at least 10 characters)",
+    ),
+    ("usr.created", "Pengguna dibuat", "User created"),
+    ("usr.status", "Status", "Status"),
+    ("usr.active", "aktif", "active"),
+    ("usr.disabled", "nonaktif", "disabled"),
+    ("usr.disable", "Nonaktifkan", "Disable"),
+    ("usr.enable", "Aktifkan", "Enable"),
+    ("err.title", "Terjadi masalah", "Something went wrong"),
+    ("err.back", "Kembali ke beranda", "Back to home"),
+    ("sex.L", "Laki-laki", "Male"),
+    ("sex.P", "Perempuan", "Female"),
+];
+
+/// Indonesian month names.
+const MONTHS_ID: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+/// English month names.
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A value or a reference to one (templates pass references): lets the
+/// formatting helpers take either.
+pub trait Val<T: Copy> {
+    /// The value.
+    fn val(&self) -> T;
+}
+impl<T: Copy> Val<T> for T {
+    fn val(&self) -> T {
+        *self
+    }
+}
+impl<T: Copy> Val<T> for &T {
+    fn val(&self) -> T {
+        **self
+    }
+}
+impl<T: Copy> Val<T> for &&T {
+    fn val(&self) -> T {
+        ***self
+    }
+}
+
+/// A translator for one language, passed to every template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tr {
+    /// The language.
+    pub lang: Lang,
+}
+
+impl Tr {
+    /// A translator.
+    pub fn new(lang: Lang) -> Tr {
+        Tr { lang }
+    }
+
+    /// The text of `key` (the key itself when missing, which a test forbids).
+    pub fn t(&self, key: &str) -> &'static str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, id, en)) => match self.lang {
+                Lang::Id => id,
+                Lang::En => en,
+            },
+            None => "??",
+        }
+    }
+
+    /// A whole number with thousands separators (`1.250.000` / `1,250,000`).
+    pub fn int(&self, n: impl Val<u64>) -> String {
+        let n = n.val();
+        let sep = match self.lang {
+            Lang::Id => '.',
+            Lang::En => ',',
+        };
+        group(&n.to_string(), sep)
+    }
+
+    /// A share as a percentage with `digits` decimals (`8,24 %` / `8.24%`).
+    pub fn pct(&self, share: impl Val<f64>, digits: usize) -> String {
+        let share = share.val();
+        let s = format!("{:.*}", digits, share * 100.0);
+        match self.lang {
+            Lang::Id => format!("{} %", s.replace('.', ",")),
+            Lang::En => format!("{s}%"),
+        }
+    }
+
+    /// A decimal number (`0,320` / `0.320`).
+    pub fn dec(&self, v: impl Val<f64>, digits: usize) -> String {
+        let v = v.val();
+        let s = format!("{v:.digits$}");
+        match self.lang {
+            Lang::Id => s.replace('.', ","),
+            Lang::En => s,
+        }
+    }
+
+    /// Rupiah as `Rp 1.250.000` (always the Indonesian form, as the issue requires).
+    pub fn rupiah(&self, amount: impl Val<i64>) -> String {
+        let amount = amount.val();
+        format!("Rp {}", sejahtera_domain::money::group_thousands(amount))
+    }
+
+    /// A date as `22 November 2026`.
+    pub fn date(&self, d: NaiveDate) -> String {
+        let months = match self.lang {
+            Lang::Id => &MONTHS_ID,
+            Lang::En => &MONTHS_EN,
+        };
+        format!("{} {} {}", d.day(), months[d.month0() as usize], d.year())
+    }
+
+    /// A UTC time shown in a region's zone: `22 November 2026 14.05 WITA`
+    /// (`14:05` in English).
+    pub fn datetime(&self, t: DateTime<Utc>, zone: TimeZone) -> String {
+        let offset = FixedOffset::east_opt(zone.utc_offset_seconds()).expect("valid offset");
+        let local = t.with_timezone(&offset);
+        let sep = match self.lang {
+            Lang::Id => '.',
+            Lang::En => ':',
+        };
+        format!(
+            "{} {:02}{sep}{:02} {}",
+            self.date(local.date_naive()),
+            local.hour(),
+            local.minute(),
+            zone.abbreviation()
+        )
+    }
+
+    /// An optional share as a percentage, or `—` when suppressed.
+    pub fn opt_pct(&self, v: impl Val<Option<f64>>, digits: usize) -> String {
+        let v = v.val();
+        v.map(|v| self.pct(v, digits)).unwrap_or_else(|| "—".into())
+    }
+
+    /// An optional decimal, or `—`.
+    pub fn opt_dec(&self, v: impl Val<Option<f64>>, digits: usize) -> String {
+        let v = v.val();
+        v.map(|v| self.dec(v, digits)).unwrap_or_else(|| "—".into())
+    }
+
+    /// An optional count, or `—`.
+    pub fn opt_int(&self, v: impl Val<Option<u64>>) -> String {
+        let v = v.val();
+        v.map(|v| self.int(v)).unwrap_or_else(|| "—".into())
+    }
+
+    /// An optional amount of Rupiah, or `—`.
+    pub fn opt_rupiah(&self, v: impl Val<Option<f64>>) -> String {
+        let v = v.val();
+        v.map(|v| self.rupiah(v.round() as i64))
+            .unwrap_or_else(|| "—".into())
+    }
+
+    /// The name of a region level.
+    pub fn level(&self, level: &str) -> &'static str {
+        self.t(&format!("level.{level}"))
+    }
+}
+
+fn group(digits: &str, sep: char) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indonesian_formats() {
+        let t = Tr::new(Lang::Id);
+        assert_eq!(t.rupiah(1_250_000), "Rp 1.250.000");
+        assert_eq!(t.int(466_632), "466.632");
+        assert_eq!(t.pct(0.0824, 2), "8,24 %");
+        assert_eq!(t.dec(0.3201, 3), "0,320");
+        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(t.date(d), "22 November 2026");
+        let utc = DateTime::parse_from_rfc3339("2026-11-22T06:05:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            t.datetime(utc, TimeZone::Wita),
+            "22 November 2026 14.05 WITA"
+        );
+        assert_eq!(t.datetime(utc, TimeZone::Wib), "22 November 2026 13.05 WIB");
+        assert_eq!(t.opt_pct(None::<f64>, 2), "—");
+    }
+
+    #[test]
+    fn english_formats() {
+        let t = Tr::new(Lang::En);
+        assert_eq!(t.int(466_632), "466,632");
+        assert_eq!(t.pct(0.0824, 2), "8.24%");
+        assert_eq!(t.rupiah(1_250_000), "Rp 1.250.000");
+        let d = NaiveDate::from_ymd_opt(2026, 8, 17).unwrap();
+        assert_eq!(t.date(d), "17 August 2026");
+    }
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, id, en) in TEXTS {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!id.is_empty() && !en.is_empty(), "{k} lacks a translation");
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_templates_exists() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut used = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t.t(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                assert!(
+                    TEXTS.iter().any(|(k, _, _)| *k == key),
+                    "template text key {key:?} is not in TEXTS"
+                );
+                used += 1;
+            }
+        }
+        assert!(used > 50, "templates use {used} keys");
+    }
+}

@@ -1,0 +1,155 @@
+//! The Sejahtera web server: the public transparency portal, the staff console
+//! and the JSON API (`/api/v1`, OpenAPI 3 at `/api/v1/openapi.json`).
+//!
+//! [`Server::build`] is the one builder that `sejahtera serve`, `sejahtera demo`
+//! and the integration tests share: it opens the store, loads regions, poverty
+//! lines and map boundaries, binds the listener (port 0 in tests) and returns a
+//! server to [`Server::run`].
+//!
+//! Handlers are thin: authorization rules live in `sejahtera_domain::access`,
+//! use cases in `sejahtera_app`.
+#![warn(missing_docs)]
+
+mod api;
+mod auth;
+mod error;
+pub mod i18n;
+pub mod map;
+mod metrics;
+mod openapi;
+mod pages;
+mod state;
+mod views;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use sejahtera_app::accounts::ThrottlePolicy;
+use tokio::net::TcpListener;
+
+pub use state::AppState;
+
+/// Server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` for an ephemeral port).
+    pub bind: SocketAddr,
+    /// SQLite database file.
+    pub db: PathBuf,
+    /// The shipped data directory (regions, poverty lines, boundaries).
+    pub data_dir: PathBuf,
+    /// Mark cookies `Secure` (set when served behind TLS).
+    pub secure_cookies: bool,
+    /// Login throttling limits.
+    pub throttle: ThrottlePolicy,
+    /// How often to look for registry changes made by other processes (e.g. a CLI import).
+    pub poll_interval: Duration,
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the address and files.
+    pub fn new(bind: SocketAddr, db: PathBuf, data_dir: PathBuf) -> Config {
+        Config {
+            bind,
+            db,
+            data_dir,
+            secure_cookies: false,
+            throttle: ThrottlePolicy::default(),
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    /// Opens the store, loads the shipped data and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Server> {
+        let state = Arc::new(AppState::open(&config).await?);
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let router = router(state.clone());
+        state.spawn_generation_poller(config.poll_interval);
+        Ok(Server {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The bound address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The shared state (for tests and for warming caches).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")?;
+        self.state.store.clone().close().await;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(metrics::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            state::MAX_UPLOAD_BYTES,
+        ))
+        .with_state(state)
+}

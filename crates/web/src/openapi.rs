@@ -1,0 +1,178 @@
+//! The OpenAPI 3 document of `/api/v1`, served at `/api/v1/openapi.json`.
+//! A test checks that every API route is documented and nothing else is.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// Every documented (path, method) pair, as the router mounts them under `/api/v1`.
+#[cfg(test)]
+pub(crate) const OPERATIONS: &[(&str, &str)] = &[
+    ("/openapi.json", "get"),
+    ("/regions", "get"),
+    ("/regions/{code}", "get"),
+    ("/session", "post"),
+    ("/session", "delete"),
+    ("/me", "get"),
+    ("/households/search", "post"),
+    ("/households/{reference}", "get"),
+    ("/imports/{kind}", "post"),
+    ("/imports/{run}/rejects", "get"),
+    ("/users", "get"),
+    ("/users", "post"),
+    ("/users/{id}/status", "post"),
+];
+
+fn err(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(desc: &str, schema: Value) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": schema}}})
+}
+
+fn page_params() -> Value {
+    json!([
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}
+    ])
+}
+
+fn csrf() -> Value {
+    json!({"name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"},
+           "description": "The session's CSRF token (from POST /session or GET /me)."})
+}
+
+fn paged(item: Value) -> Value {
+    json!({"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
+        "items": {"type": "array", "items": item},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}})
+}
+
+/// The document.
+pub(crate) fn spec() -> Value {
+    let fig = json!({"$ref": "#/components/schemas/RegionFigures"});
+    json!({
+      "openapi": "3.0.3",
+      "info": {
+        "title": "Sejahtera API",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "Public welfare indicators (aggregates only, small cells suppressed) and the staff registry. Staff calls use the session cookie from POST /session and send X-CSRF-Token on every state-changing call. Personal data is only returned to roles that may see it, within their villages."
+      },
+      "servers": [{"url": "/api/v1"}],
+      "components": {
+        "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "sj_session"}},
+        "schemas": {
+          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+              "code": {"type": "string", "enum": ["bad_request", "unauthorized", "invalid_credentials", "forbidden", "not_found", "too_many_requests", "internal"]},
+              "message": {"type": "string"}}}}},
+          "RegionFigures": {"type": "object", "required": ["code", "name", "level", "suppressed"], "properties": {
+              "code": {"type": "string", "example": "53.71.01"}, "name": {"type": "string"},
+              "level": {"type": "string", "enum": ["regency", "district", "village"]},
+              "parent": {"type": "string", "nullable": true},
+              "suppressed": {"type": "boolean", "description": "true when the region has fewer than 10 households: every figure is then null"},
+              "households": {"type": "integer", "nullable": true}, "population": {"type": "integer", "nullable": true},
+              "mean_consumption": {"type": "number", "nullable": true, "description": "Rupiah per capita per month"},
+              "p0": {"type": "number", "nullable": true}, "p1": {"type": "number", "nullable": true}, "p2": {"type": "number", "nullable": true},
+              "p0_se": {"type": "number", "nullable": true}, "gini": {"type": "number", "nullable": true},
+              "lorenz": {"type": "array", "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+              "distribution": {"type": "array", "items": {"type": "integer"}, "description": "persons per bin of 0.25 × the poverty line; the last bin is open-ended"}}},
+          "User": {"type": "object", "properties": {"id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+              "role": {"type": "string", "enum": ["admin", "planner", "agency_operator", "village_operator", "auditor", "partner", "citizen"]},
+              "villages": {"type": "array", "items": {"type": "string"}}, "disabled": {"type": "boolean"}}},
+          "HouseholdSummary": {"type": "object", "properties": {"ref": {"type": "string"}, "no_kk": {"type": "string"}, "village": {"type": "string"},
+              "village_name": {"type": "string"}, "head_name": {"type": "string", "nullable": true}, "members": {"type": "integer"}}}
+        }
+      },
+      "paths": {
+        "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+        "/regions": {"get": {"summary": "Indicators of every region (public)", "parameters": page_params().as_array().cloned().unwrap_or_default().into_iter().chain([
+              json!({"name": "level", "in": "query", "schema": {"type": "string", "enum": ["regency", "district", "village"]}}),
+              json!({"name": "parent", "in": "query", "schema": {"type": "string"}, "description": "only regions under this code"})]).collect::<Vec<_>>(),
+            "responses": {"200": ok("A page of regions", paged(fig.clone())), "400": err("Bad level or parent")}}},
+        "/regions/{code}": {"get": {"summary": "A region's indicators, poverty line and children (public)",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "example": "53.71"}],
+            "responses": {"200": ok("The region", json!({"type": "object", "properties": {"region": fig, "poverty_line": {"type": "object", "nullable": true},
+                "children": {"type": "array", "items": fig}, "min_households": {"type": "integer"}, "computed_at": {"type": "string", "format": "date-time"}}})),
+                "400": err("Malformed code"), "404": err("Unknown region")}}},
+        "/session": {
+          "post": {"summary": "Sign in", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"],
+                "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}}}}}},
+            "responses": {"200": ok("Signed in; the session cookie is set", json!({"type": "object", "properties": {"csrf_token": {"type": "string"}, "user": {"$ref": "#/components/schemas/User"}}})),
+                "401": err("Wrong username or password"), "429": err("Too many failed attempts (see Retry-After)")}},
+          "delete": {"summary": "Sign out", "security": [{"session": []}], "parameters": [csrf()],
+            "responses": {"204": {"description": "Signed out"}, "401": err("Not signed in"), "403": err("Missing CSRF token")}}},
+        "/me": {"get": {"summary": "The signed-in user", "security": [{"session": []}],
+            "responses": {"200": ok("The user and the CSRF token", json!({"type": "object"})), "401": err("Not signed in")}}},
+        "/households/search": {"post": {"summary": "Search households by KK number, NIK or name within your villages (POST: the query never appears in a URL)",
+            "security": [{"session": []}], "parameters": [csrf()],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["q"], "properties": {
+                "q": {"type": "string"}, "page": {"type": "integer"}, "per_page": {"type": "integer", "maximum": 200}}}}}},
+            "responses": {"200": ok("A page of households", paged(json!({"$ref": "#/components/schemas/HouseholdSummary"}))),
+                "400": err("Unusable query"), "401": err("Not signed in"), "403": err("Role may not read the registry, or missing CSRF token")}}},
+        "/households/{reference}": {"get": {"summary": "A household and its members", "security": [{"session": []}],
+            "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}, "description": "pseudonymous reference from a search"}],
+            "responses": {"200": ok("The household", json!({"type": "object"})), "401": err("Not signed in"), "403": err("Outside your villages"), "404": err("Unknown reference")}}},
+        "/imports/{kind}": {"post": {"summary": "Import households or persons (CSV or XLSX body); rows outside your villages are rejected",
+            "security": [{"session": []}],
+            "parameters": [csrf(), {"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["households", "persons"]}},
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "xlsx"], "default": "csv"}}],
+            "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": ok("Imported (rejected rows listed in the rejects report)", json!({"type": "object", "properties": {
+                "run_id": {"type": "integer"}, "accepted": {"type": "integer"}, "rejected": {"type": "integer"}, "warnings": {"type": "array"},
+                "inserted": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejects_url": {"type": "string"}}})),
+                "400": err("Unusable file; nothing stored"), "401": err("Not signed in"), "403": err("Role may not change the registry, or missing CSRF token")}}},
+        "/imports/{run}/rejects": {"get": {"summary": "The rejects report (CSV line,column,reason,raw) of your import", "security": [{"session": []}],
+            "parameters": [{"name": "run", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "401": err("Not signed in"), "404": err("No such report for you")}}},
+        "/users": {
+          "get": {"summary": "Users (admin)", "security": [{"session": []}], "parameters": page_params(),
+            "responses": {"200": ok("A page of users", paged(json!({"$ref": "#/components/schemas/User"}))), "401": err("Not signed in"), "403": err("Not an admin")}},
+          "post": {"summary": "Create a user (admin)", "security": [{"session": []}], "parameters": [csrf()],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "role", "password"], "properties": {
+                "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
+                "villages": {"type": "array", "items": {"type": "string"}}, "password": {"type": "string", "format": "password", "minLength": 10}}}}}},
+            "responses": {"201": ok("Created", json!({"type": "object"})), "400": err("Invalid field"), "401": err("Not signed in"), "403": err("Not an admin")}}},
+        "/users/{id}/status": {"post": {"summary": "Enable or disable a user (admin)", "security": [{"session": []}],
+            "parameters": [csrf(), {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["disabled"], "properties": {"disabled": {"type": "boolean"}}}}}},
+            "responses": {"204": {"description": "Done"}, "400": err("Cannot disable yourself"), "401": err("Not signed in"), "403": err("Not an admin"), "404": err("No such user")}}}
+      }
+    })
+}
+
+pub(crate) async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_documented_and_nothing_else() {
+        let s = spec();
+        let paths = s["paths"].as_object().unwrap();
+        let mut documented = Vec::new();
+        for (p, ops) in paths {
+            for m in ops.as_object().unwrap().keys() {
+                documented.push((p.clone(), m.clone()));
+            }
+        }
+        documented.sort();
+        let mut expected: Vec<(String, String)> = OPERATIONS
+            .iter()
+            .map(|(p, m)| (p.to_string(), m.to_string()))
+            .collect();
+        expected.sort();
+        assert_eq!(documented, expected);
+        // The router mounts exactly these paths.
+        let src = include_str!("api.rs");
+        for (p, _) in OPERATIONS {
+            assert!(
+                src.contains(&format!(".route(\"{p}\"")),
+                "{p} is not routed"
+            );
+        }
+        assert_eq!(src.matches(".route(\"").count(), paths.len());
+    }
+}

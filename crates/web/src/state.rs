@@ -1,0 +1,103 @@
+//! Shared state of the server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use sejahtera_app::accounts::LoginThrottle;
+use sejahtera_app::indicators::{IndicatorCache, IndicatorTables};
+use sejahtera_app::regions::PovertyLine;
+use sejahtera_domain::Regions;
+use sejahtera_store::Store;
+
+use crate::Config;
+use crate::map::Maps;
+use crate::metrics::Metrics;
+
+/// Largest accepted request body (an import upload).
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// The registry store.
+    pub store: Store,
+    /// The region hierarchy.
+    pub regions: Regions,
+    /// The shipped poverty lines (amount, period, source).
+    pub lines: Vec<PovertyLine>,
+    /// Projected map outlines.
+    pub maps: Maps,
+    /// Indicator tables, recomputed when the registry changes.
+    pub cache: IndicatorCache,
+    /// The registry generation last seen.
+    pub generation: AtomicU64,
+    /// Failed-login counters.
+    pub throttle: LoginThrottle,
+    /// Request metrics.
+    pub metrics: Metrics,
+    /// Whether cookies carry `Secure`.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// Opens the store and loads the shipped data.
+    pub async fn open(config: &Config) -> anyhow::Result<AppState> {
+        let (store, regions) = sejahtera_app::regions::open(&config.db, &config.data_dir).await?;
+        let lines = sejahtera_app::regions::load_poverty_lines(&config.data_dir)?;
+        let maps = Maps::load(&config.data_dir).context("loading map boundaries")?;
+        let generation = store.registry_generation().await?;
+        Ok(AppState {
+            store,
+            regions,
+            lines,
+            maps,
+            cache: IndicatorCache::new(),
+            generation: AtomicU64::new(generation),
+            throttle: LoginThrottle::new(config.throttle),
+            metrics: Metrics::new(),
+            secure_cookies: config.secure_cookies,
+        })
+    }
+
+    /// The indicator tables of the current registry generation.
+    pub async fn indicators(&self) -> anyhow::Result<Arc<IndicatorTables>> {
+        let g = self.generation.load(Ordering::Acquire);
+        if let Some(t) = self.cache.peek(g) {
+            return Ok(t);
+        }
+        self.metrics.indicator_computations.inc();
+        self.cache
+            .get(g, &self.store, &self.regions, &self.lines)
+            .await
+    }
+
+    /// Re-reads the registry generation (after a change made by this server).
+    pub async fn refresh_generation(&self) -> anyhow::Result<()> {
+        let g = self.store.registry_generation().await?;
+        self.generation.store(g, Ordering::Release);
+        Ok(())
+    }
+
+    /// Watches the registry generation so that changes made by other processes
+    /// (a CLI import) invalidate the cached indicators; also sweeps expired sessions.
+    pub fn spawn_generation_poller(self: &Arc<Self>, every: Duration) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            let mut sweeps = 0u64;
+            loop {
+                tick.tick().await;
+                let Some(state) = weak.upgrade() else { break };
+                if let Err(e) = state.refresh_generation().await {
+                    tracing::warn!(error = %e, "cannot read the registry generation");
+                }
+                sweeps += 1;
+                if sweeps.is_multiple_of(300) {
+                    let now = chrono::Utc::now().to_rfc3339();
+                    let _ = state.store.delete_expired_sessions(&now).await;
+                }
+            }
+        });
+    }
+}

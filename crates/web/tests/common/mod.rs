@@ -1,0 +1,217 @@
+//! Test helpers: a server on port 0 with a fresh database, built by the same
+//! builder as `sejahtera serve`.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sejahtera_app::accounts::{CreateUser, ThrottlePolicy, create_user};
+use sejahtera_app::demo::{DemoOptions, seed};
+use sejahtera_app::import::today_in_indonesia;
+use sejahtera_domain::access::Role;
+use sejahtera_web::{Config, Server};
+
+/// The password of every test user.
+pub const PASSWORD: &str = "test-password-123";
+
+/// A running test server.
+pub struct TestApp {
+    pub base: String,
+    pub db: PathBuf,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// A server on a fresh database with a small demo registry and one user per role.
+    pub async fn with_demo() -> TestApp {
+        Self::start(true, ThrottlePolicy::default()).await
+    }
+
+    /// A server on a fresh database with regions only (and the users).
+    pub async fn empty() -> TestApp {
+        Self::start(false, ThrottlePolicy::default()).await
+    }
+
+    /// A server with a strict login throttle.
+    pub async fn with_throttle(policy: ThrottlePolicy) -> TestApp {
+        Self::start(false, policy).await
+    }
+
+    async fn start(demo: bool, throttle: ThrottlePolicy) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("test.db");
+        let data = sejahtera_app::regions::default_data_dir();
+        let (store, regions) = sejahtera_app::regions::init(&db, &data).await.unwrap();
+        if demo {
+            seed(
+                &store,
+                &regions,
+                DemoOptions {
+                    seed: 7,
+                    scale: 0.01,
+                },
+                today_in_indonesia(),
+                &sejahtera_app::NoProgress,
+            )
+            .await
+            .unwrap();
+        }
+        let users: &[(&str, Role, &[&str])] = &[
+            ("admin", Role::Admin, &[]),
+            ("planner", Role::Planner, &[]),
+            ("auditor", Role::Auditor, &[]),
+            ("agency", Role::AgencyOperator, &[]),
+            ("partner", Role::Partner, &[]),
+            ("citizen", Role::Citizen, &[]),
+            ("op.oebobo", Role::VillageOperator, &["53.71.04.1001"]),
+            ("op.alak", Role::VillageOperator, &["53.71.01.1001"]),
+        ];
+        for (name, role, villages) in users {
+            create_user(
+                &store,
+                &regions,
+                &CreateUser {
+                    username: name.to_string(),
+                    display_name: format!("Test {name}"),
+                    role: *role,
+                    villages: villages.iter().map(|v| v.to_string()).collect(),
+                    password: PASSWORD.into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        store.close().await;
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap(), db.clone(), data);
+        config.throttle = throttle;
+        config.poll_interval = Duration::from_millis(100);
+        let server = Server::build(config).await.unwrap();
+        let base = format!("http://{}", server.local_addr());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            base,
+            db,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Signs in through the API; returns the client and its CSRF token.
+    pub async fn api_login(&self, user: &str) -> (reqwest::Client, String) {
+        let c = self.client();
+        let r = c
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login as {user}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        (c, v["csrf_token"].as_str().unwrap().to_string())
+    }
+
+    /// Signs in through the login form; returns the client.
+    pub async fn form_login(&self, user: &str) -> reqwest::Client {
+        let c = self.client();
+        let page = c
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden(&page, "csrf");
+        let r = c
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", user),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "form login as {user}");
+        c
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// The value of the first hidden input named `name` in a page.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// Whether a text contains a whole number of exactly 16 digits (a NIK or KK
+/// number); the decimal places of a fraction do not count.
+pub fn has_16_digit_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let after_point = start > 0 && (b[start - 1] == b'.' || b[start - 1] == b',');
+            if i - start == 16 && !after_point {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// KK numbers of stored households of a village (read straight from the database).
+pub async fn households_of(db: &std::path::Path, village: &str) -> Vec<String> {
+    let store = sejahtera_store::Store::open(db).await.unwrap();
+    let mut out = Vec::new();
+    store
+        .for_each_household(|h| {
+            if h.kode_wilayah.as_str() == village {
+                out.push(h.no_kk.to_string());
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    out
+}
