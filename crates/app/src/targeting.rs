@@ -226,3 +226,27 @@ pub fn assess(
         unknown,
     }
 }
+
+/// The whole use case: loads the registry, selects with `expr`, scores the
+/// selection against the truth (the CLI's `targeting` and the planners' page).
+pub async fn run(
+    store: &Store,
+    regions: &sejahtera_domain::Regions,
+    expr: &str,
+    under: Option<&RegionCode>,
+    rule: PoorRule,
+    reference_date: chrono::NaiveDate,
+) -> anyhow::Result<TargetingReport> {
+    let program = crate::eligibility::compile(expr)?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
+    let truth = store.true_consumption().await?;
+    if truth.is_empty() {
+        bail!(
+            "this registry has no true consumption to score against (only the demo has household_truth)"
+        );
+    }
+    let lines = poverty_lines(store, &snap).await?;
+    let selected = crate::eligibility::select(&snap, &program, under)?;
+    let poor = poor_by_truth(&snap, &truth, &lines, rule)?;
+    Ok(assess(&snap, &selected, &poor, under))
+}

@@ -127,6 +127,12 @@ impl Actor {
         }
     }
 
+    /// Whether the actor sees planning analytics over the whole region (targeting
+    /// accuracy, later evaluation): admins, planners and auditors.
+    pub fn may_plan(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Planner | Role::Auditor)
+    }
+
     /// Whether the actor manages users.
     pub fn may_manage_users(&self) -> bool {
         self.role == Role::Admin

@@ -45,6 +45,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/households/{reference}", get(household))
         .route("/imports/{kind}", post(import))
         .route("/imports/{run}/rejects", get(rejects))
+        .route("/targeting", post(targeting))
         .route("/users", get(users).post(create_user))
         .route("/users/{id}/status", post(user_status))
         .fallback(not_found)
@@ -487,4 +488,84 @@ async fn user_status(
         return Err(Failure::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The poor rule of a form or body: empty = below the poverty line, else a share in [0, 1].
+pub(crate) fn poor_rule(share: &str) -> Result<sejahtera_app::targeting::PoorRule, String> {
+    let share = share.trim();
+    if share.is_empty() {
+        return Ok(sejahtera_app::targeting::PoorRule::PovertyLine);
+    }
+    match share.replace(',', ".").parse::<f64>() {
+        Ok(q) if (0.0..=1.0).contains(&q) => Ok(sejahtera_app::targeting::PoorRule::BottomShare(q)),
+        _ => Err(format!(
+            "poor_share must be a number between 0 and 1, not {share:?}"
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TargetingBody {
+    select: String,
+    under: Option<String>,
+    poor_share: Option<f64>,
+}
+
+fn confusion_json(c: &sejahtera_app::targeting::Confusion) -> Value {
+    json!({
+        "households": c.households(), "selected": c.selected(), "poor": c.poor(),
+        "selected_poor": c.selected_poor, "selected_not_poor": c.selected_not_poor,
+        "poor_not_selected": c.poor_not_selected, "not_selected_not_poor": c.not_selected_not_poor,
+        "inclusion_error": c.inclusion_error(), "exclusion_error": c.exclusion_error(),
+    })
+}
+
+async fn targeting(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Json(b): Json<TargetingBody>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    if !s.actor.may_plan() {
+        return Err(Failure::Forbidden(
+            "targeting accuracy is for planners, auditors and administrators".into(),
+        )
+        .into());
+    }
+    check_csrf_header(&s, &headers)?;
+    let under = match b.under.as_deref() {
+        None => None,
+        Some(u) => {
+            Some(RegionCode::parse(u).map_err(|e| Failure::BadRequest(format!("under: {e}")))?)
+        }
+    };
+    let rule = poor_rule(&b.poor_share.map(|q| q.to_string()).unwrap_or_default())
+        .map_err(Failure::BadRequest)?;
+    let report = sejahtera_app::targeting::run(
+        &st.store,
+        &st.regions,
+        &b.select,
+        under.as_ref(),
+        rule,
+        sejahtera_app::import::today_in_indonesia(),
+    )
+    .await
+    .map_err(|e| Failure::BadRequest(format!("{e:#}")))?;
+    let districts: Vec<Value> = report
+        .districts
+        .iter()
+        .map(|d| {
+            let mut v = confusion_json(&d.confusion);
+            v["district"] = json!(d.district.code.to_string());
+            v["name"] = json!(d.district.name);
+            v
+        })
+        .collect();
+    Ok(private_json(json!({
+        "select": b.select,
+        "districts": districts,
+        "total": confusion_json(&report.total),
+        "unknown": report.unknown,
+    })))
 }

@@ -17,6 +17,7 @@ pub(crate) const OPERATIONS: &[(&str, &str)] = &[
     ("/households/{reference}", "get"),
     ("/imports/{kind}", "post"),
     ("/imports/{run}/rejects", "get"),
+    ("/targeting", "post"),
     ("/users", "get"),
     ("/users", "post"),
     ("/users/{id}/status", "post"),
@@ -124,6 +125,13 @@ pub(crate) fn spec() -> Value {
         "/imports/{run}/rejects": {"get": {"summary": "The rejects report (CSV line,column,reason,raw) of your import", "security": [{"session": []}],
             "parameters": [{"name": "run", "in": "path", "required": true, "schema": {"type": "integer"}}],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "401": err("Not signed in"), "404": err("No such report for you")}}},
+        "/targeting": {"post": {"summary": "Targeting accuracy of a selection against true consumption, per district (planners, auditors, admins; aggregates only)",
+            "security": [{"session": []}], "parameters": [csrf()],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["select"], "properties": {
+                "select": {"type": "string", "example": "desil <= 4"}, "under": {"type": "string"},
+                "poor_share": {"type": "number", "minimum": 0, "maximum": 1, "description": "poor = the poorest share of each regency's households; absent: below the poverty line"}}}}}},
+            "responses": {"200": ok("Confusion table and inclusion/exclusion errors per district and in total", json!({"type": "object"})),
+                "400": err("Bad expression (with position) or no true consumption"), "401": err("Not signed in"), "403": err("Role may not see planning analytics, or missing CSRF token")}}},
         "/users": {
           "get": {"summary": "Users (admin)", "security": [{"session": []}], "parameters": page_params(),
             "responses": {"200": ok("A page of users", paged(json!({"$ref": "#/components/schemas/User"}))), "401": err("Not signed in"), "403": err("Not an admin")}},

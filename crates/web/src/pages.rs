@@ -48,6 +48,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/staff/import", get(import_form).post(import_upload))
         .route("/staff/import/template/{file}", get(import_template))
         .route("/staff/import/{run}/rejects.csv", get(import_rejects))
+        .route("/staff/targeting", get(targeting_form).post(targeting))
         .route("/staff/users", get(users).post(create_user))
         .route("/staff/users/{id}/status", post(user_status))
 }
@@ -328,6 +329,7 @@ struct StaffPage {
     villages: Vec<String>,
     may_search: bool,
     may_import: bool,
+    may_plan: bool,
 }
 
 async fn staff_home(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
@@ -339,6 +341,7 @@ async fn staff_home(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
         role: s.actor.role.to_string(),
         villages: s.actor.villages.iter().map(|v| v.to_string()).collect(),
         may_search: s.actor.may_search_registry(),
+        may_plan: s.actor.may_plan(),
         may_import: s.actor.registry_write_scope()
             != sejahtera_domain::access::RegistryScope::Nothing,
     };
@@ -894,4 +897,108 @@ async fn user_status(
         return Err(PageError::new(Failure::NotFound, lang));
     }
     Ok(Redirect::to("/staff/users").into_response())
+}
+
+struct TargetingRow {
+    code: String,
+    name: String,
+    c: sejahtera_app::targeting::Confusion,
+}
+
+#[derive(Template)]
+#[template(path = "targeting.html")]
+struct TargetingPage {
+    t: Tr,
+    nav: Nav,
+    select: String,
+    poor_share: String,
+    error: Option<String>,
+    rows: Vec<TargetingRow>,
+}
+
+fn planner(user: MaybeUser) -> Result<accounts::SessionInfo, Failure> {
+    let s = user.staff()?;
+    if !s.actor.may_plan() {
+        return Err(Failure::Forbidden(
+            "targeting accuracy is for planners, auditors and administrators".into(),
+        ));
+    }
+    Ok(s)
+}
+
+async fn targeting_form(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
+    let s = planner(user).map_err(|e| PageError::new(e, lang))?;
+    html(&TargetingPage {
+        t: Tr::new(lang),
+        nav: Nav::new(lang, Some(&s), "/staff/targeting"),
+        select: "desil <= 4".into(),
+        poor_share: String::new(),
+        error: None,
+        rows: Vec::new(),
+    })
+    .map(private)
+    .map_err(|e| PageError::new(e, lang))
+}
+
+#[derive(Deserialize)]
+struct TargetingForm {
+    #[serde(default)]
+    csrf: String,
+    select: String,
+    #[serde(default)]
+    poor_share: String,
+}
+
+async fn targeting(
+    State(st): St,
+    UiLang(lang): UiLang,
+    user: MaybeUser,
+    axum::Form(form): axum::Form<TargetingForm>,
+) -> PageResult {
+    let s = planner(user).map_err(|e| PageError::new(e, lang))?;
+    check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
+    let result = match crate::api::poor_rule(&form.poor_share) {
+        Ok(rule) => sejahtera_app::targeting::run(
+            &st.store,
+            &st.regions,
+            &form.select,
+            None,
+            rule,
+            sejahtera_app::import::today_in_indonesia(),
+        )
+        .await
+        .map_err(|e| format!("{e:#}")),
+        Err(e) => Err(e),
+    };
+    let (rows, error, status) = match result {
+        Ok(report) => {
+            let mut rows: Vec<TargetingRow> = report
+                .districts
+                .iter()
+                .map(|d| TargetingRow {
+                    code: d.district.code.to_string(),
+                    name: d.district.name.clone(),
+                    c: d.confusion,
+                })
+                .collect();
+            rows.push(TargetingRow {
+                code: "(all)".into(),
+                name: String::new(),
+                c: report.total,
+            });
+            (rows, None, StatusCode::OK)
+        }
+        Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
+    };
+    let mut r = html(&TargetingPage {
+        t: Tr::new(lang),
+        nav: Nav::new(lang, Some(&s), "/staff/targeting"),
+        select: form.select.clone(),
+        poor_share: form.poor_share.clone(),
+        error,
+        rows,
+    })
+    .map_err(|e| PageError::new(e, lang))?;
+    *r.status_mut() = status;
+    Ok(private(r))
 }

@@ -799,3 +799,79 @@ async fn health_metrics_and_user_administration() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn planners_see_targeting_accuracy_and_village_operators_do_not() {
+    let app = TestApp::with_demo().await;
+    let (planner, csrf) = app.api_login("planner").await;
+    let r = planner
+        .post(app.url("/api/v1/targeting"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"select": "desil <= 4"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let total = &v["total"];
+    assert!(total["households"].as_u64().unwrap() > 0);
+    assert!(total["selected"].as_u64().unwrap() > 0);
+    let inc = total["inclusion_error"].as_f64().unwrap();
+    let exc = total["exclusion_error"].as_f64().unwrap();
+    assert!(
+        (0.0..1.0).contains(&inc) && (0.0..1.0).contains(&exc),
+        "{v}"
+    );
+    assert_eq!(v["districts"].as_array().unwrap().len(), 17);
+    assert!(!has_16_digit_number(&v.to_string()));
+    // A bad expression says where.
+    let r = planner
+        .post(app.url("/api/v1/targeting"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"select": "desil <= "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("column"),
+        "{e}"
+    );
+    // Village operators do not see region-wide analytics.
+    let (op, ocsrf) = app.api_login("op.oebobo").await;
+    let r = op
+        .post(app.url("/api/v1/targeting"))
+        .header("x-csrf-token", &ocsrf)
+        .json(&serde_json::json!({"select": "desil <= 4"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The page.
+    let page = app.form_login("planner").await;
+    let form = page
+        .get(app.url("/staff/targeting"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = hidden(&form, "csrf");
+    let r = page
+        .post(app.url("/staff/targeting"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("select", "desil <= 2"),
+            ("poor_share", "0.2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"targeting\""));
+    assert!(html.contains("(all)"));
+    app.stop().await;
+}

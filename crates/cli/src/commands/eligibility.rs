@@ -11,7 +11,7 @@ use clap::Subcommand;
 use sejahtera_app::eligibility::{compile, count, list};
 use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::snapshot::{RegistrySnapshot, load};
-use sejahtera_app::targeting::{PoorRule, assess, poor_by_truth, poverty_lines};
+use sejahtera_app::targeting::PoorRule;
 use sejahtera_domain::RegionCode;
 use sejahtera_domain::eligibility::fields::{household_field_names, member_field_names};
 
@@ -224,24 +224,19 @@ fn share(x: Option<f64>) -> Option<String> {
 
 /// Runs `targeting`.
 pub async fn run_targeting(args: TargetingArgs, g: &Global) -> anyhow::Result<ExitCode> {
-    let program = compile(&args.select)?;
     let under = under_code(&args.scope.under)?;
-    let (store, snap) = open_snapshot(g, &args.scope, false).await?;
-    let truth = store.true_consumption().await?;
-    let lines = poverty_lines(&store, &snap).await?;
-    store.close().await;
-    if truth.is_empty() {
-        anyhow::bail!(
-            "this registry has no true consumption to score against (only the demo has household_truth)"
-        );
-    }
+    let (store, regions) =
+        sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
     let rule = match args.poor_share {
         Some(q) => PoorRule::BottomShare(q),
         None => PoorRule::PovertyLine,
     };
-    let selected = sejahtera_app::eligibility::select(&snap, &program, under.as_ref())?;
-    let poor = poor_by_truth(&snap, &truth, &lines, rule)?;
-    let report = assess(&snap, &selected, &poor, under.as_ref());
+    let date = args.scope.reference_date.unwrap_or_else(today_in_indonesia);
+    let report =
+        sejahtera_app::targeting::run(&store, &regions, &args.select, under.as_ref(), rule, date)
+            .await;
+    store.close().await;
+    let report = report?;
     let cols = [
         "district",
         "name",
