@@ -74,6 +74,8 @@ macro_rules! code_enum {
     };
 }
 
+pub(crate) use code_enum;
+
 code_enum!(
     /// Floor material (`lantai`).
     Lantai, "lantai", {

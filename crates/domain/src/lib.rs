@@ -10,6 +10,7 @@
 //! - [`codes`]: the coded columns of the registry (floor material, relation to head, …).
 //! - [`registry`]: validated household and person records.
 //! - [`access`]: roles and what each may see and do.
+//! - [`programs`]: programs and the enrollment lifecycle (append-only decisions).
 #![warn(missing_docs)]
 
 pub mod access;
@@ -19,6 +20,7 @@ pub mod eligibility;
 pub mod ids;
 pub mod money;
 pub mod pmt;
+pub mod programs;
 pub mod region;
 pub mod registry;
 
