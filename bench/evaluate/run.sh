@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Validation and benchmark of `sejahtera evaluate` against the Python references
-# (csdid — port of R `did`; drdid — port of R `DRDID`; synthdid — port of R `synthdid`).
+# (csdid — port of R `did`, also on the public castle-doctrine panel shipped by
+# `causaldata`; drdid — port of R `DRDID`; differences — Abadie IPW and improved DR (IPT)
+# two-period estimators; synthdid — port of R `synthdid`).
 #
 #   bench/evaluate/run.sh            # validation + benchmark (1M persons × 8 periods)
 #   N=100000 bench/evaluate/run.sh   # smaller benchmark
@@ -16,7 +18,7 @@ N="${N:-1000000}"; T="${T:-8}"; RUNS="${RUNS:-5}"; PEER_RUNS="${PEER_RUNS:-3}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q csdid drdid "statsmodels>=0.14.6" pandas numpy
+"$venv/bin/pip" install -q csdid drdid differences "statsmodels>=0.14.6" pandas numpy causaldata
 # synthdid pins an old statsmodels; its code runs with the current one.
 "$venv/bin/pip" install -q --no-deps synthdid
 py="$venv/bin/python"
@@ -29,12 +31,18 @@ else
 fi
 mkdir -p "$here/data"
 
-echo "== validation: staggered DiD vs csdid (24 configurations) =="
+echo "== validation: staggered DiD vs csdid (24 configurations × 3 panels) =="
 "$py" "$here/gen_panel.py" "$here/data/p500.csv" 500 6 1
 "$py" "$here/compare_did.py" "$here/data/p500.csv" "$bin" | grep -E "OK$|FAIL$"
 "$py" "$here/gen_panel.py" "$here/data/p2000.csv" 2000 8 2
 "$py" "$here/compare_did.py" "$here/data/p2000.csv" "$bin" | grep -E "OK$|FAIL$"
-echo "== validation: two-period DRDID vs drdid =="
+# large enough (≥ 5,000 units per cell) for the warm-started propensity-score fit
+"$py" "$here/gen_panel.py" "$here/data/p20000.csv" 20000 8 3
+"$py" "$here/compare_did.py" "$here/data/p20000.csv" "$bin" | grep -E "OK$|FAIL$"
+echo "== validation: staggered DiD vs csdid on public data (causaldata castle, 72 configurations) =="
+"$py" "$here/compare_public.py" "$bin" "$here/data" | grep -E "^castle|SKIP|FAIL"
+echo "== validation: two-period DRDID vs drdid (reg, std_ipw, dr_trad) and differences (ipw, dr_imp) =="
+"$py" "$here/compare_drdid.py" "$here/data/p500.csv" "$bin"
 "$py" "$here/compare_drdid.py" "$here/data/p2000.csv" "$bin"
 echo "== validation: synthetic DiD vs synthdid =="
 "$py" "$here/compare_synth.py" "$bin"

@@ -12,6 +12,7 @@ pub mod import;
 pub mod indicators;
 pub mod input;
 pub mod pmt;
+pub mod programs;
 pub mod progress;
 pub mod regions;
 pub mod snapshot;

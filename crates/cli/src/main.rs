@@ -68,6 +68,8 @@ enum Command {
     Eligibility(commands::eligibility::Args),
     /// Inclusion and exclusion errors of a selection against true consumption, per district.
     Targeting(commands::eligibility::TargetingArgs),
+    /// Programs: define them, dry-run their eligibility per village, record enrollment decisions.
+    Program(commands::program::Args),
     /// Serve the public portal, the staff console and the JSON API (/api/v1).
     Serve(commands::serve::ServeArgs),
     /// Create and list user accounts of the web console.
@@ -116,6 +118,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pmt(a) => commands::pmt::run(a, g).await,
         Command::Eligibility(a) => commands::eligibility::run(a, g).await,
         Command::Targeting(a) => commands::eligibility::run_targeting(a, g).await,
+        Command::Program(a) => commands::program::run(a, g).await,
         Command::Serve(a) => commands::serve::run(a, g).await,
         Command::User(a) => commands::user::run(a, g).await,
     }

@@ -35,6 +35,7 @@
 // Index loops mirror the published estimator formulas term by term.
 #![allow(clippy::needless_range_loop)]
 
+mod cellfast;
 pub mod crosssection;
 pub mod drdid;
 pub mod linalg;

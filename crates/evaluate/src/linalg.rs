@@ -72,6 +72,11 @@ impl Design {
         self.k
     }
 
+    /// All values, row-major.
+    pub(crate) fn as_slice(&self) -> &[f64] {
+        &self.data
+    }
+
     /// Row `i`.
     pub fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.k..(i + 1) * self.k]
@@ -223,9 +228,22 @@ fn sigmoid(z: f64) -> f64 {
 /// solution R `glm(family = binomial)` and statsmodels' IRLS converge to).
 /// Returns the coefficients.
 pub fn logit(x: &Design, d: &[bool], w: &[f64]) -> Result<Vec<f64>> {
+    logit_from(x, d, w, vec![0.0; x.ncols()])
+}
+
+/// [`logit`] with Newton–Raphson started from `start` instead of zero (the
+/// same maximum-likelihood solution, in fewer passes from a good start).
+pub fn logit_from(x: &Design, d: &[bool], w: &[f64], start: Vec<f64>) -> Result<Vec<f64>> {
     let k = x.ncols();
     let n = x.nrows();
-    let mut b = vec![0.0; k];
+    if start.len() != k {
+        return Err(Error::Length {
+            name: "logit start",
+            got: start.len(),
+            expected: k,
+        });
+    }
+    let mut b = start;
     for _ in 0..100 {
         let (h, grad) = match k {
             1 => newton_terms::<1>(x, d, w, &b),

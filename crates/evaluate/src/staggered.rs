@@ -28,10 +28,13 @@
 //! assert!((simple.att - 5.0).abs() < 1e-12);
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cellfast;
 use crate::drdid::{self, DrDidMethod, TwoPeriodPanel};
 use crate::linalg::Design;
 use crate::rng::Rng;
@@ -128,8 +131,9 @@ pub struct AttGtCell {
 pub struct AttGt {
     /// Cells in the order R `did` reports them (by group, then time).
     pub cells: Vec<AttGtCell>,
-    /// Influence function per cell (each of length `n`), scaled as R `did`.
-    pub inf_func: Vec<Vec<f64>>,
+    /// Influence function per cell over the `n` units, scaled as R `did`
+    /// (stored only where it can be non-zero).
+    pub inf_func: Vec<CellInf>,
     /// Number of units used.
     pub n: usize,
     /// Cohort of each unit used (0 = never treated), units sorted by id.
@@ -144,17 +148,82 @@ pub struct AttGt {
     pub dropped_first_period: usize,
 }
 
-struct Wide {
+/// The influence function of one ATT(g,t) over the panel's units. It is
+/// zero outside the cell's cohort and comparison units, so only those values
+/// are stored (cells of a cohort share the unit list).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellInf {
+    /// Units with a stored value (indices into [`AttGt::unit_group`], each
+    /// once, in a fixed order); `None` means every unit.
+    support: Option<Arc<Vec<usize>>>,
+    values: Vec<f64>,
+}
+
+impl CellInf {
+    fn dense(values: Vec<f64>) -> Self {
+        CellInf {
+            support: None,
+            values,
+        }
+    }
+
+    /// `(unit index, value)` for every stored value.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.values.iter().enumerate().map(|(j, v)| {
+            let i = match &self.support {
+                Some(s) => s[j],
+                None => j,
+            };
+            (i, *v)
+        })
+    }
+
+    /// The stored values (aligned with [`CellInf::iter`]).
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// The influence function as a dense vector over `n` units.
+    pub fn to_dense(&self, n: usize) -> Vec<f64> {
+        match &self.support {
+            None => self.values.clone(),
+            Some(_) => {
+                let mut out = vec![0.0; n];
+                self.add_scaled_to(&mut out, 1.0);
+                out
+            }
+        }
+    }
+
+    /// `out += w · IF`.
+    pub fn add_scaled_to(&self, out: &mut [f64], w: f64) {
+        match &self.support {
+            None => {
+                for (o, v) in out.iter_mut().zip(&self.values) {
+                    *o += w * v;
+                }
+            }
+            Some(s) => {
+                for (&i, v) in s.iter().zip(&self.values) {
+                    out[i] += w * v;
+                }
+            }
+        }
+    }
+}
+
+struct Wide<'a> {
     ids: Vec<u64>,
     times: Vec<i64>,
-    /// y[t * n + i]
-    y: Vec<f64>,
+    /// y[t * n + i] (the input column itself when rows are already in
+    /// period-major, unit-sorted order)
+    y: Cow<'a, [f64]>,
     /// x[c][t * n + i]
-    x: Vec<Vec<f64>>,
+    x: Vec<Cow<'a, [f64]>>,
     g: Vec<i64>,
 }
 
-fn to_wide(p: &LongPanel<'_>) -> Result<Wide> {
+fn to_wide<'a>(p: &LongPanel<'a>) -> Result<Wide<'a>> {
     let rows = p.unit.len();
     for (name, len) in [
         ("time", p.time.len()),
@@ -226,6 +295,27 @@ fn to_wide(p: &LongPanel<'_>) -> Result<Wide> {
         None => sparse[&u],
     };
     let tidx = |t: i64| times.binary_search(&t).expect("time present");
+    // Rows already in period-major order with units sorted (the layout of a
+    // panel written period by period) are used in place.
+    let in_order = p
+        .unit
+        .chunks_exact(n)
+        .zip(p.time.chunks_exact(n))
+        .zip(&times)
+        .all(|((u, tt), t)| u == ids.as_slice() && tt.iter().all(|x| x == t));
+    if in_order {
+        let mut g = vec![i64::MIN; n];
+        for (r, i) in (0..rows).zip((0..n).cycle()) {
+            check_group(p, r, i, &mut g)?;
+        }
+        return Ok(Wide {
+            ids,
+            times,
+            y: Cow::Borrowed(p.y),
+            x: p.covariates.iter().map(|c| Cow::Borrowed(*c)).collect(),
+            g,
+        });
+    }
     let mut y = vec![f64::NAN; n * nt];
     let mut seen = vec![false; n * nt];
     let mut x = vec![vec![0.0; n * nt]; p.covariates.len()];
@@ -245,20 +335,7 @@ fn to_wide(p: &LongPanel<'_>) -> Result<Wide> {
         for (c, col) in p.covariates.iter().enumerate() {
             x[c][cell] = col[r];
         }
-        if g[i] == i64::MIN {
-            g[i] = p.group[r];
-        } else if g[i] != p.group[r] {
-            return Err(Error::Panel(format!(
-                "row {r}: unit {} changes its group from {} to {}; the group must be constant within a unit",
-                p.unit[r], g[i], p.group[r]
-            )));
-        }
-        if p.group[r] < 0 {
-            return Err(Error::Panel(format!(
-                "row {r}: negative group {}",
-                p.group[r]
-            )));
-        }
+        check_group(p, r, i, &mut g)?;
     }
     if let Some(c) = seen.iter().position(|s| !s) {
         return Err(Error::Panel(format!(
@@ -270,10 +347,31 @@ fn to_wide(p: &LongPanel<'_>) -> Result<Wide> {
     Ok(Wide {
         ids,
         times,
-        y,
-        x,
+        y: Cow::Owned(y),
+        x: x.into_iter().map(Cow::Owned).collect(),
         g,
     })
+}
+
+/// Record the group of row `r`'s unit `i`, refusing a group that changes
+/// within a unit or is negative.
+#[inline]
+fn check_group(p: &LongPanel<'_>, r: usize, i: usize, g: &mut [i64]) -> Result<()> {
+    if g[i] == i64::MIN {
+        g[i] = p.group[r];
+    } else if g[i] != p.group[r] {
+        return Err(Error::Panel(format!(
+            "row {r}: unit {} changes its group from {} to {}; the group must be constant within a unit",
+            p.unit[r], g[i], p.group[r]
+        )));
+    }
+    if p.group[r] < 0 {
+        return Err(Error::Panel(format!(
+            "row {r}: negative group {}",
+            p.group[r]
+        )));
+    }
+    Ok(())
 }
 
 /// Sorted distinct ids: a presence vector when ids are dense, a sort otherwise.
@@ -334,8 +432,8 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
             }
         }
         w.times = keep_t.iter().map(|&t| w.times[t]).collect();
-        w.y = y;
-        w.x = x;
+        w.y = Cow::Owned(y);
+        w.x = x.into_iter().map(Cow::Owned).collect();
         if opts.control == ControlGroup::Never {
             for g in w.g.iter_mut() {
                 if *g == latest {
@@ -367,8 +465,8 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
         }
         w.ids = keep.iter().map(|&i| w.ids[i]).collect();
         w.g = keep.iter().map(|&i| w.g[i]).collect();
-        w.y = y;
-        w.x = x;
+        w.y = Cow::Owned(y);
+        w.x = x.into_iter().map(Cow::Owned).collect();
     }
     let n = w.ids.len();
     let mut glist: Vec<i64> =
@@ -402,6 +500,8 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
         pret: usize,
         t_post: usize,
         post: bool,
+        /// Shared design ([`cellfast::Context`]) of the cell, if any.
+        ctx: Option<usize>,
     }
     let mut plans = Vec::new();
     let last_pre = |g: i64| -> Option<usize> { (0..nt).rev().find(|&j| tl[j] + ant < g) };
@@ -421,10 +521,73 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
                 pret,
                 t_post: t_i + tfac,
                 post: g <= tn,
+                ctx: None,
             });
         }
     }
-    let estimate_cell = |pl: &Plan| -> (AttGtCell, Vec<f64>) {
+    // Cells sharing their cohort, comparison units and covariate values share
+    // one design (members, propensity score, regression Gram matrix).
+    let kind = match opts.method {
+        Method::Reg => cellfast::Kind::Reg,
+        Method::Ipw => cellfast::Kind::StdIpw,
+        Method::Dr => cellfast::Kind::DrTrad,
+    };
+    let mut contexts = Vec::new();
+    if w.x.len() < cellfast::MAX_K {
+        // Covariate class of each period: the first period with identical values.
+        let same = |s: usize, t: usize| {
+            w.x.iter().all(|c| {
+                c[s * n..(s + 1) * n]
+                    .iter()
+                    .zip(&c[t * n..(t + 1) * n])
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            })
+        };
+        let xclass: Vec<usize> = (0..nt)
+            .map(|t| (0..=t).find(|&s| same(s, t)).unwrap_or(t))
+            .collect();
+        let mut ugroups = w.g.clone();
+        ugroups.sort_unstable();
+        ugroups.dedup();
+        type Key = (i64, Vec<i64>, usize);
+        let mut keys: Vec<Key> = Vec::new();
+        let mut index: HashMap<Key, usize> = HashMap::new();
+        for pl in plans.iter_mut() {
+            if universal && tl[pl.pret] == pl.tn {
+                continue;
+            }
+            let ctl_cut = pl.tn.max(tl[pl.pret]) + ant;
+            let ctl: Vec<i64> = ugroups
+                .iter()
+                .copied()
+                .filter(|&gi| {
+                    gi != pl.g
+                        && match opts.control {
+                            ControlGroup::Never => gi == 0,
+                            ControlGroup::NotYet => gi == 0 || gi > ctl_cut,
+                        }
+                })
+                .collect();
+            let key = (pl.g, ctl, xclass[pl.t_post.min(pl.pret)]);
+            let next = keys.len();
+            let id = *index.entry(key.clone()).or_insert(next);
+            if id == next {
+                keys.push(key);
+            }
+            pl.ctx = Some(id);
+        }
+        contexts = keys
+            .par_iter()
+            .map(|(g, ctl, xc)| {
+                let members: Vec<usize> = (0..n)
+                    .filter(|&i| w.g[i] == *g || ctl.contains(&w.g[i]))
+                    .collect();
+                let d = members.iter().map(|&i| w.g[i] == *g).collect();
+                cellfast::Context::build(members, d, &w.x, xc * n, kind, drdid::TRIM_LEVEL)
+            })
+            .collect();
+    }
+    let estimate_cell = |pl: &Plan| -> (AttGtCell, CellInf) {
         let (g, tn, pret, post) = (pl.g, pl.tn, pl.pret, pl.post);
         let missing = |note: String| {
             (
@@ -436,7 +599,7 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
                     post,
                     note: Some(note),
                 },
-                vec![f64::NAN; n],
+                CellInf::dense(vec![f64::NAN; n]),
             )
         };
         let pret_year = tl[pret];
@@ -449,7 +612,52 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
                 post,
                 note: None,
             };
-            return (cell, vec![0.0; n]);
+            let zero = CellInf {
+                support: Some(Arc::new(Vec::new())),
+                values: Vec::new(),
+            };
+            return (cell, zero);
+        }
+        let t_post = pl.t_post;
+        if let Some(ci) = pl.ctx {
+            let ctx = &contexts[ci];
+            let mut vals = vec![0.0; ctx.members.len()];
+            let scale = n as f64 / ctx.members.len() as f64;
+            let est = cellfast::estimate(
+                ctx,
+                kind,
+                &w.y[t_post * n..(t_post + 1) * n],
+                &w.y[pret * n..(pret + 1) * n],
+                &mut vals,
+                scale,
+            );
+            return match est {
+                Ok(att) if att.is_finite() => {
+                    let ss: f64 = vals.iter().map(|v| v * v).sum();
+                    let se = ss.sqrt() / n as f64;
+                    let se = if se > 0.0 && se.is_finite() {
+                        se
+                    } else {
+                        f64::NAN
+                    };
+                    (
+                        AttGtCell {
+                            group: g,
+                            time: tn,
+                            att,
+                            se,
+                            post,
+                            note: None,
+                        },
+                        CellInf {
+                            support: Some(ctx.members.clone()),
+                            values: vals,
+                        },
+                    )
+                }
+                Ok(_) => missing("estimate is not finite".into()),
+                Err(e) => missing(e.to_string()),
+            };
         }
         let ctl_cut = tn.max(pret_year) + ant;
         let members: Vec<usize> = (0..n)
@@ -463,20 +671,19 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
             })
             .collect();
         let n1 = members.len();
-        let t_post = pl.t_post;
         let t_early = t_post.min(pret);
         let y1: Vec<f64> = members.iter().map(|&i| w.y[t_post * n + i]).collect();
         let y0: Vec<f64> = members.iter().map(|&i| w.y[pret * n + i]).collect();
         let d: Vec<bool> = members.iter().map(|&i| w.g[i] == g).collect();
-        let k = w.x.len() + 1;
-        let mut xd = Vec::with_capacity(n1 * k);
+        let k_all = w.x.len() + 1;
+        let mut xd = Vec::with_capacity(n1 * k_all);
         for &i in &members {
             xd.push(1.0);
             for xc in &w.x {
                 xd.push(xc[t_early * n + i]);
             }
         }
-        let est = Design::new(n1, k, xd)
+        let est = Design::new(n1, k_all, xd)
             .and_then(|x| TwoPeriodPanel::from_design(y1, y0, d, x))
             .and_then(|p| {
                 drdid::att_and_if_overlap(
@@ -488,12 +695,9 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
             });
         match est {
             Ok((att, inf)) if att.is_finite() => {
-                let mut full = vec![0.0; n];
                 let scale = n as f64 / n1 as f64;
-                for (j, &i) in members.iter().enumerate() {
-                    full[i] = scale * inf[j];
-                }
-                let se = (full.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
+                let vals: Vec<f64> = inf.iter().map(|v| scale * v).collect();
+                let se = (vals.iter().map(|v| v * v).sum::<f64>()).sqrt() / n as f64;
                 let se = if se > 0.0 && se.is_finite() {
                     se
                 } else {
@@ -508,15 +712,17 @@ pub fn att_gt(panel: &LongPanel<'_>, opts: &AttGtOptions) -> Result<AttGt> {
                         post,
                         note: None,
                     },
-                    full,
+                    CellInf {
+                        support: Some(Arc::new(members)),
+                        values: vals,
+                    },
                 )
             }
             Ok(_) => missing("estimate is not finite".into()),
             Err(e) => missing(e.to_string()),
         }
     };
-    let (cells, infs): (Vec<AttGtCell>, Vec<Vec<f64>>) =
-        plans.par_iter().map(estimate_cell).unzip();
+    let (cells, infs): (Vec<AttGtCell>, Vec<CellInf>) = plans.par_iter().map(estimate_cell).unzip();
     Ok(AttGt {
         cells,
         inf_func: infs,
@@ -626,10 +832,7 @@ fn agg_if(r: &AttGt, keep: &[usize], pg: &[f64], with_wif: bool) -> Vec<f64> {
     let s: f64 = keep.iter().map(|&j| pg[j]).sum();
     let mut out = vec![0.0; n];
     for &j in keep {
-        let wj = pg[j] / s;
-        for (o, v) in out.iter_mut().zip(&r.inf_func[j]) {
-            *o += wj * v;
-        }
+        r.inf_func[j].add_scaled_to(&mut out, pg[j] / s);
     }
     if with_wif {
         add_wif(
@@ -664,7 +867,11 @@ fn add_wif(out: &mut [f64], items: impl Iterator<Item = (i64, f64, f64)>, unit_g
 /// Aggregate ATT(g,t) into a simple, group, dynamic or calendar summary.
 pub fn aggregate(r: &AttGt, kind: AggregationType, o: &AggregateOptions) -> Result<Aggregate> {
     let n = r.n as f64;
-    let pg_of = |g: i64| r.unit_group.iter().filter(|x| **x == g).count() as f64 / n;
+    let mut sizes: HashMap<i64, usize> = HashMap::new();
+    for g in &r.unit_group {
+        *sizes.entry(*g).or_insert(0) += 1;
+    }
+    let pg_of = |g: i64| sizes.get(&g).copied().unwrap_or(0) as f64 / n;
     let pg: Vec<f64> = r.cells.iter().map(|c| pg_of(c.group)).collect();
     let min_e = o.min_e.unwrap_or(i64::MIN);
     let max_e = o.max_e.unwrap_or(i64::MAX);
@@ -880,13 +1087,87 @@ pub fn pretest(r: &AttGt) -> Option<PreTest> {
     }
     let q = pre.len();
     let n = r.n as f64;
+    // V = Σᵢ ψᵢ ψᵢᵀ / n. Cells sharing a unit list are grouped; for each
+    // pair of lists the common units are matched once.
+    let mut lists: Vec<Option<&Arc<Vec<usize>>>> = Vec::new();
+    let mut list_of = Vec::with_capacity(q);
+    for &j in &pre {
+        let sup = r.inf_func[j].support.as_ref();
+        let same = |l: &Option<&Arc<Vec<usize>>>| match (l, sup) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        let id = match lists.iter().position(same) {
+            Some(id) => id,
+            None => {
+                lists.push(sup);
+                lists.len() - 1
+            }
+        };
+        list_of.push(id);
+    }
+    let cells_of: Vec<Vec<usize>> = (0..lists.len())
+        .map(|l| (0..q).filter(|&a| list_of[a] == l).collect())
+        .collect();
+    let vals = |a: usize| r.inf_func[pre[a]].values.as_slice();
+    let len_of = |l: usize| vals(cells_of[l][0]).len();
+    let unit = |l: usize, p: usize| lists[l].map_or(p, |s| s[p]);
+    // Block (la, lb) of V over the units common to both lists, found through
+    // the position of each unit in list la.
+    let blocks: Vec<(usize, usize, Vec<f64>)> = (0..lists.len())
+        .into_par_iter()
+        .flat_map_iter(|la| {
+            let ca = &cells_of[la];
+            let mut pos = vec![u32::MAX; r.n];
+            for p in 0..len_of(la) {
+                pos[unit(la, p)] = p as u32;
+            }
+            (la..lists.len())
+                .map(|lb| {
+                    let cb = &cells_of[lb];
+                    let mut acc = vec![0.0; ca.len() * cb.len()];
+                    if la == lb {
+                        for (x, &a) in ca.iter().enumerate() {
+                            for (y, &b) in cb.iter().enumerate().skip(x) {
+                                acc[x * cb.len() + y] =
+                                    vals(a).iter().zip(vals(b)).map(|(p, q)| p * q).sum();
+                            }
+                        }
+                    } else {
+                        let common: Vec<(u32, u32)> = (0..len_of(lb))
+                            .filter_map(|pb| {
+                                let pa = pos[unit(lb, pb)];
+                                (pa != u32::MAX).then_some((pa, pb as u32))
+                            })
+                            .collect();
+                        for (x, &a) in ca.iter().enumerate() {
+                            for (y, &b) in cb.iter().enumerate() {
+                                let (va, vb) = (vals(a), vals(b));
+                                acc[x * cb.len() + y] = common
+                                    .iter()
+                                    .map(|&(pa, pb)| va[pa as usize] * vb[pb as usize])
+                                    .sum();
+                            }
+                        }
+                    }
+                    (la, lb, acc)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut v = nalgebra::DMatrix::zeros(q, q);
-    for a in 0..q {
-        for b in a..q {
-            let (x, y) = (&r.inf_func[pre[a]], &r.inf_func[pre[b]]);
-            let c = x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>() / n;
-            v[(a, b)] = c;
-            v[(b, a)] = c;
+    for (la, lb, acc) in blocks {
+        let qb = cells_of[lb].len();
+        for (x, &a) in cells_of[la].iter().enumerate() {
+            for (y, &b) in cells_of[lb].iter().enumerate() {
+                if la == lb && y < x {
+                    continue;
+                }
+                let c = acc[x * qb + y] / n;
+                v[(a, b)] = c;
+                v[(b, a)] = c;
+            }
         }
     }
     let inv = crate::linalg::inverse_checked(&v, "pre-test covariance").ok()?;

@@ -72,6 +72,14 @@ fn without_covariates_every_cell_equals_the_naive_two_by_two() {
 #[test]
 fn results_do_not_depend_on_row_order() {
     let g = common::staggered(120, 5, 1.0, 9);
+    for control in [ControlGroup::Never, ControlGroup::NotYet] {
+        for method in [Method::Reg, Method::Ipw, Method::Dr] {
+            row_order_invariance(&g, &opts(control, method));
+        }
+    }
+}
+
+fn row_order_invariance(g: &common::Gen, o: &AttGtOptions) {
     let x = [g.x1.as_slice()];
     let p = LongPanel {
         unit: &g.unit,
@@ -80,7 +88,7 @@ fn results_do_not_depend_on_row_order() {
         y: &g.y,
         covariates: &x,
     };
-    let a = att_gt(&p, &AttGtOptions::default()).unwrap();
+    let a = att_gt(&p, o).unwrap();
     let mut perm: Vec<usize> = (0..g.y.len()).collect();
     let mut r = Rng::new(5);
     for i in (1..perm.len()).rev() {
@@ -101,7 +109,7 @@ fn results_do_not_depend_on_row_order() {
         y: &y,
         covariates: &x2,
     };
-    let b = att_gt(&q, &AttGtOptions::default()).unwrap();
+    let b = att_gt(&q, o).unwrap();
     assert_eq!(a.cells.len(), b.cells.len());
     for (c, d) in a.cells.iter().zip(&b.cells) {
         assert_eq!((c.group, c.time), (d.group, d.time));
@@ -118,6 +126,179 @@ fn results_do_not_depend_on_row_order() {
             aggregate(&b, kind, &Default::default()).unwrap(),
         );
         assert!((x.att - y.att).abs() < 1e-12 && (x.se - y.se).abs() < 1e-12);
+    }
+}
+
+/// A second covariate that changes over time (so cells whose base periods
+/// differ have different designs).
+fn time_varying(g: &common::Gen, seed: u64) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    g.time
+        .iter()
+        .zip(&g.x1)
+        .map(|(t, x)| 0.5 * x + 0.1 * *t as f64 + r.normal())
+        .collect()
+}
+
+/// Every ATT(g,t) and its standard error equal the two-period estimator of
+/// [`sejahtera_evaluate::drdid`] run on the cell's own subsample (cohort and
+/// comparison units, the two periods, covariates of the earlier period).
+#[test]
+fn cells_equal_the_two_period_estimator_on_their_subsample() {
+    use sejahtera_evaluate::drdid::{self, DrDidMethod, TwoPeriodPanel};
+    let g = common::staggered(150, 5, 1.0, 17);
+    let x2 = time_varying(&g, 3);
+    for (covs, tv) in [
+        (vec![g.x1.as_slice()], false),
+        (vec![g.x1.as_slice(), x2.as_slice()], true),
+    ] {
+        let p = LongPanel {
+            unit: &g.unit,
+            time: &g.time,
+            group: &g.group,
+            y: &g.y,
+            covariates: &covs,
+        };
+        for control in [ControlGroup::Never, ControlGroup::NotYet] {
+            for method in [Method::Reg, Method::Ipw, Method::Dr] {
+                let r = att_gt(&p, &opts(control, method)).unwrap();
+                for c in &r.cells {
+                    let base = if c.time >= c.group {
+                        c.group - 1
+                    } else {
+                        c.time - 1
+                    };
+                    let cut = c.time.max(base);
+                    let at = |u: u64, s: i64| {
+                        (0..g.y.len())
+                            .find(|&q| g.unit[q] == u && g.time[q] == s)
+                            .unwrap()
+                    };
+                    let rows: Vec<usize> = (0..g.y.len())
+                        .filter(|&q| g.time[q] == c.time)
+                        .filter(|&q| {
+                            let gi = g.group[q];
+                            gi == c.group
+                                || match control {
+                                    ControlGroup::Never => gi == 0,
+                                    ControlGroup::NotYet => gi == 0 || (gi > cut && gi != c.group),
+                                }
+                        })
+                        .collect();
+                    let y1: Vec<f64> = rows.iter().map(|&q| g.y[q]).collect();
+                    let y0: Vec<f64> = rows.iter().map(|&q| g.y[at(g.unit[q], base)]).collect();
+                    let d: Vec<bool> = rows.iter().map(|&q| g.group[q] == c.group).collect();
+                    let early = c.time.min(base);
+                    let xs: Vec<Vec<f64>> = covs
+                        .iter()
+                        .map(|col| rows.iter().map(|&q| col[at(g.unit[q], early)]).collect())
+                        .collect();
+                    let xr: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+                    let two = TwoPeriodPanel::new(&y1, &y0, &d, &xr).unwrap();
+                    let m = match method {
+                        Method::Reg => DrDidMethod::Reg,
+                        Method::Ipw => DrDidMethod::StdIpw,
+                        Method::Dr => DrDidMethod::DrTrad,
+                    };
+                    let (att, inf) = drdid::att_and_if(&two, m, drdid::TRIM_LEVEL).unwrap();
+                    let se = inf.iter().map(|v| v * v).sum::<f64>().sqrt() / rows.len() as f64;
+                    assert!(
+                        (c.att - att).abs() < 1e-9 && (c.se / se - 1.0).abs() < 1e-9,
+                        "tv={tv} {control:?} {method:?} {c:?}: want {att} se {se}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// On a panel large enough for the warm-started propensity-score fit, the
+/// doubly robust and IPW cells still equal the two-period estimator on their
+/// subsample.
+#[test]
+fn large_panel_cells_equal_the_two_period_estimator() {
+    use sejahtera_evaluate::drdid::{self, DrDidMethod, TwoPeriodPanel};
+    let n = 12_000;
+    let g = common::staggered(n, 3, 1.0, 31);
+    let x = [g.x1.as_slice()];
+    let p = LongPanel {
+        unit: &g.unit,
+        time: &g.time,
+        group: &g.group,
+        y: &g.y,
+        covariates: &x,
+    };
+    for (method, m) in [
+        (Method::Dr, DrDidMethod::DrTrad),
+        (Method::Ipw, DrDidMethod::StdIpw),
+    ] {
+        let r = att_gt(&p, &opts(ControlGroup::Never, method)).unwrap();
+        for c in &r.cells {
+            // rows are period-major: row (s − 1)·n + i
+            let base = if c.time >= c.group {
+                c.group - 1
+            } else {
+                c.time - 1
+            };
+            let row = |s: i64, i: usize| (s as usize - 1) * n + i;
+            let units: Vec<usize> = (0..n)
+                .filter(|&i| g.group[i] == c.group || g.group[i] == 0)
+                .collect();
+            let y1: Vec<f64> = units.iter().map(|&i| g.y[row(c.time, i)]).collect();
+            let y0: Vec<f64> = units.iter().map(|&i| g.y[row(base, i)]).collect();
+            let d: Vec<bool> = units.iter().map(|&i| g.group[i] == c.group).collect();
+            let x1: Vec<f64> = units
+                .iter()
+                .map(|&i| g.x1[row(base.min(c.time), i)])
+                .collect();
+            let two = TwoPeriodPanel::new(&y1, &y0, &d, &[&x1]).unwrap();
+            let (att, inf) = drdid::att_and_if(&two, m, drdid::TRIM_LEVEL).unwrap();
+            let se = inf.iter().map(|v| v * v).sum::<f64>().sqrt() / units.len() as f64;
+            assert!(
+                (c.att - att).abs() < 1e-9 && (c.se / se - 1.0).abs() < 1e-9,
+                "{method:?} {c:?}: want {att} se {se}"
+            );
+        }
+    }
+}
+
+/// The Wald pre-test equals `n · aᵀ V⁻¹ a` with `V` built from the dense
+/// influence functions.
+#[test]
+fn pretest_matches_the_dense_covariance() {
+    let g = common::staggered(200, 6, 1.0, 23);
+    let x = [g.x1.as_slice()];
+    let p = LongPanel {
+        unit: &g.unit,
+        time: &g.time,
+        group: &g.group,
+        y: &g.y,
+        covariates: &x,
+    };
+    for control in [ControlGroup::Never, ControlGroup::NotYet] {
+        let r = att_gt(&p, &opts(control, Method::Dr)).unwrap();
+        let pre: Vec<usize> = (0..r.cells.len())
+            .filter(|&j| r.cells[j].time < r.cells[j].group)
+            .collect();
+        let dense: Vec<Vec<f64>> = pre.iter().map(|&j| r.inf_func[j].to_dense(r.n)).collect();
+        let q = pre.len();
+        let n = r.n as f64;
+        let v = nalgebra::DMatrix::from_fn(q, q, |a, b| {
+            dense[a]
+                .iter()
+                .zip(&dense[b])
+                .map(|(x, y)| x * y)
+                .sum::<f64>()
+                / n
+        });
+        let a = nalgebra::DVector::from_iterator(q, pre.iter().map(|&j| r.cells[j].att));
+        let want = n * (a.transpose() * v.try_inverse().unwrap() * &a)[(0, 0)];
+        let got = pretest(&r).unwrap();
+        assert_eq!(got.df, q);
+        assert!(
+            (got.statistic / want - 1.0).abs() < 1e-9,
+            "{got:?} vs {want}"
+        );
     }
 }
 
@@ -225,7 +406,8 @@ fn bootstrap_is_seeded_and_close_to_the_analytic_se() {
         covariates: &[],
     };
     let r = att_gt(&p, &opts(ControlGroup::Never, Method::Reg)).unwrap();
-    let infs: Vec<&[f64]> = r.inf_func.iter().map(Vec::as_slice).collect();
+    let dense: Vec<Vec<f64>> = r.inf_func.iter().map(|f| f.to_dense(r.n)).collect();
+    let infs: Vec<&[f64]> = dense.iter().map(Vec::as_slice).collect();
     let a = multiplier_bootstrap(&infs, 499, 7, 0.05).unwrap();
     let b = multiplier_bootstrap(&infs, 499, 7, 0.05).unwrap();
     assert_eq!(a, b);

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod programs;
 mod registry;
 mod rows;
 mod staff;

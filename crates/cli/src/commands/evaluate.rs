@@ -375,6 +375,20 @@ struct Columns {
 
 impl Columns {
     fn read(path: &Path, id: &str, ints: &[&str], floats: &[&str]) -> anyhow::Result<Columns> {
+        // The fast reader handles plain numeric CSV (no quotes, integer ids);
+        // anything else, and every error, goes through the `csv` crate below.
+        if let Some(c) = fast::read(path, id, ints, floats) {
+            return Ok(c);
+        }
+        Self::read_general(path, id, ints, floats)
+    }
+
+    fn read_general(
+        path: &Path,
+        id: &str,
+        ints: &[&str],
+        floats: &[&str],
+    ) -> anyhow::Result<Columns> {
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_path(path)
@@ -497,7 +511,7 @@ impl Columns {
         }
         if int_mode {
             // Numeric ids: dense codes in numeric order.
-            let unit = dense_codes(&int_ids);
+            let unit = dense_codes(int_ids);
             return Ok(Columns {
                 unit,
                 ints: out_i,
@@ -535,14 +549,703 @@ impl Columns {
     }
 }
 
+/// A parallel reader for plain numeric CSV files (the common case of a large
+/// panel): the file is read in blocks; each block is split at line breaks
+/// into one part per core, and the parts are parsed in parallel straight
+/// from bytes. It gives up (returns `None`) on anything it does not handle
+/// exactly like the `csv` crate path — quotes, ragged rows, non-canonical
+/// integer ids, malformed numbers — so that path can read the file or
+/// report the error with its line number.
+mod fast {
+    use std::io::Read;
+    use std::path::Path;
+
+    use super::{Columns, dense_codes};
+
+    const BLOCK: usize = 4 << 20;
+
+    /// Column positions of one file.
+    struct Plan {
+        ncols: usize,
+        id: usize,
+        ints: Vec<usize>,
+        floats: Vec<usize>,
+    }
+
+    /// Columns parsed from one part of a block.
+    #[derive(Default)]
+    struct Part {
+        ids: Vec<u64>,
+        ints: Vec<Vec<i64>>,
+        floats: Vec<Vec<f64>>,
+    }
+
+    pub(super) fn read(path: &Path, id: &str, ints: &[&str], floats: &[&str]) -> Option<Columns> {
+        let mut file = std::fs::File::open(path).ok()?;
+        let size = file.metadata().ok()?.len() as usize;
+        let mut buf: Vec<u8> = Vec::with_capacity(BLOCK.min(size + 1) + 4096);
+        // Header (the first line), after an optional UTF-8 byte-order mark.
+        let mut carry = Vec::new();
+        let header_end = loop {
+            let got = fill(&mut file, &mut buf, BLOCK.min(size + 1))?;
+            if let Some(p) = buf.iter().position(|b| *b == b'\n') {
+                break p;
+            }
+            if got == 0 {
+                return None;
+            }
+        };
+        let start = if buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let header: Vec<&[u8]> = trim_cr(&buf[start..header_end])
+            .split(|b| *b == b',')
+            .collect();
+        if header.iter().any(|h| h.contains(&b'"')) {
+            return None;
+        }
+        let find = |name: &str| header.iter().position(|h| trim(h) == name.as_bytes());
+        let plan = Plan {
+            ncols: header.len(),
+            id: find(id)?,
+            ints: ints.iter().map(|c| find(c)).collect::<Option<_>>()?,
+            floats: floats.iter().map(|c| find(c)).collect::<Option<_>>()?,
+        };
+        carry.extend_from_slice(&buf[header_end + 1..]);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let mut parts: Vec<Part> = (0..threads).map(|_| Part::default()).collect();
+        // Reserve from the size of the first rows.
+        let est = {
+            let lines = carry.iter().filter(|b| **b == b'\n').count().max(1);
+            (size as f64 / (carry.len().max(1) as f64 / lines as f64) * 1.02) as usize + 16
+        };
+        let mut out = Part {
+            ids: Vec::with_capacity(est),
+            ints: vec![Vec::with_capacity(est); plan.ints.len()],
+            floats: vec![Vec::with_capacity(est); plan.floats.len()],
+        };
+        loop {
+            buf.clear();
+            buf.append(&mut carry);
+            let got = fill(&mut file, &mut buf, BLOCK)?;
+            let eof = got == 0;
+            let end = if eof {
+                buf.len()
+            } else {
+                match buf.iter().rposition(|b| *b == b'\n') {
+                    Some(p) => p + 1,
+                    None => {
+                        // No complete line yet: keep everything and read on.
+                        std::mem::swap(&mut carry, &mut buf);
+                        continue;
+                    }
+                }
+            };
+            carry.extend_from_slice(&buf[end..]);
+            let block = &buf[..end];
+            // Split at line breaks into one part per thread.
+            let mut bounds = vec![0];
+            for t in 1..threads {
+                let target = block.len() * t / threads;
+                let from = (*bounds.last().expect("bounds")).max(target);
+                let b = block[from..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(block.len(), |p| from + p + 1);
+                bounds.push(b);
+            }
+            bounds.push(block.len());
+            let ok = std::thread::scope(|sc| {
+                let handles: Vec<_> = parts
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(t, part)| {
+                        let piece = &block[bounds[t]..bounds[t + 1]];
+                        let plan = &plan;
+                        sc.spawn(move || parse_part(piece, plan, part))
+                    })
+                    .collect();
+                handles.into_iter().all(|h| h.join().unwrap_or(false))
+            });
+            if !ok {
+                return None;
+            }
+            for part in &mut parts {
+                out.ids.append(&mut part.ids);
+                for (o, p) in out.ints.iter_mut().zip(part.ints.iter_mut()) {
+                    o.append(p);
+                }
+                for (o, p) in out.floats.iter_mut().zip(part.floats.iter_mut()) {
+                    o.append(p);
+                }
+            }
+            if eof {
+                break;
+            }
+        }
+        if out.ids.is_empty() {
+            return None;
+        }
+        Some(Columns {
+            unit: dense_codes(out.ids),
+            ints: out.ints,
+            floats: out.floats,
+        })
+    }
+
+    /// Append up to `want` more bytes from `file`; returns how many were read.
+    fn fill(file: &mut std::fs::File, buf: &mut Vec<u8>, want: usize) -> Option<usize> {
+        file.take(want as u64).read_to_end(buf).ok()
+    }
+
+    fn trim_cr(line: &[u8]) -> &[u8] {
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
+
+    fn trim(f: &[u8]) -> &[u8] {
+        f.trim_ascii()
+    }
+
+    /// What the reader does with a column.
+    #[derive(Clone, Copy)]
+    enum Role {
+        Skip,
+        Id,
+        Int(usize),
+        Float(usize),
+    }
+
+    /// Parse the complete lines of `piece` field by field, in one scan;
+    /// `false` to give up.
+    fn parse_part(piece: &[u8], plan: &Plan, part: &mut Part) -> bool {
+        part.ints.resize_with(plan.ints.len(), Vec::new);
+        part.floats.resize_with(plan.floats.len(), Vec::new);
+        if piece.contains(&b'"') {
+            return false;
+        }
+        let mut roles = vec![Role::Skip; plan.ncols];
+        for (k, &c) in plan.floats.iter().enumerate() {
+            roles[c] = Role::Float(k);
+        }
+        for (k, &c) in plan.ints.iter().enumerate() {
+            roles[c] = Role::Int(k);
+        }
+        roles[plan.id] = Role::Id;
+        let last = plan.ncols - 1;
+        let len = piece.len();
+        let mut pos = 0;
+        while pos < len {
+            // Blank lines are skipped, as the csv crate does.
+            if piece[pos] == b'\n' {
+                pos += 1;
+                continue;
+            }
+            if piece[pos] == b'\r' && piece.get(pos + 1) == Some(&b'\n') {
+                pos += 2;
+                continue;
+            }
+            for (c, role) in roles.iter().enumerate() {
+                let rest = &piece[pos..];
+                // Plain decimals are parsed while scanning for the delimiter;
+                // other spellings take the general field parsers.
+                let scanned = match *role {
+                    Role::Float(k) => scan_decimal(rest).map(|(v, e)| {
+                        part.floats[k].push(v);
+                        e
+                    }),
+                    Role::Int(k) => scan_int(rest).map(|(v, e)| {
+                        part.ints[k].push(v);
+                        e
+                    }),
+                    Role::Id => scan_int(rest)
+                        .filter(|(_, e)| rest[0].is_ascii_digit() && (rest[0] != b'0' || *e == 1))
+                        .map(|(v, e)| {
+                            part.ids.push(v as u64);
+                            e
+                        }),
+                    Role::Skip => None,
+                };
+                let end = match scanned {
+                    Some(e) => e,
+                    None => {
+                        let end = field_end(rest);
+                        let field = trim(trim_cr(&rest[..end]));
+                        match *role {
+                            Role::Skip => {}
+                            Role::Id => match canonical_id(field) {
+                                Some(v) => part.ids.push(v),
+                                None => return false,
+                            },
+                            Role::Int(k) => match int(field) {
+                                Some(v) => part.ints[k].push(v),
+                                None => return false,
+                            },
+                            Role::Float(k) => match float(field) {
+                                Some(v) => part.floats[k].push(v),
+                                None => return false,
+                            },
+                        }
+                        end
+                    }
+                };
+                // Every field but the last ends at a comma; the last at the line end.
+                if (rest.get(end) == Some(&b',')) != (c < last) {
+                    return false;
+                }
+                pos += end + 1;
+            }
+        }
+        true
+    }
+
+    /// Offset of the first `,` or line feed in `rest` (or its length).
+    #[inline]
+    fn field_end(rest: &[u8]) -> usize {
+        rest.iter()
+            .position(|b| *b == b',' || *b == b'\n')
+            .unwrap_or(rest.len())
+    }
+
+    /// The delimiter offset after a field's value ends at `i`: `,`, a line
+    /// end or the end of `rest`.
+    #[inline]
+    fn delimiter(rest: &[u8], i: usize) -> Option<usize> {
+        match rest.get(i) {
+            None | Some(b',') | Some(b'\n') => Some(i),
+            Some(b'\r') if rest.get(i + 1) == Some(&b'\n') => Some(i + 1),
+            _ => None,
+        }
+    }
+
+    /// A plain integer (`-12`, 1–18 digits, no blanks) at the start of
+    /// `rest`: its value and the offset of the delimiter.
+    #[inline]
+    fn scan_int(rest: &[u8]) -> Option<(i64, usize)> {
+        let neg = rest.first() == Some(&b'-');
+        let start = usize::from(neg);
+        let mut i = start;
+        let mut v: i64 = 0;
+        while i < rest.len() && rest[i].is_ascii_digit() {
+            v = v * 10 + i64::from(rest[i] - b'0');
+            i += 1;
+            if i - start > 18 {
+                return None;
+            }
+        }
+        if i == start {
+            return None;
+        }
+        let end = delimiter(rest, i)?;
+        Some((if neg { -v } else { v }, end))
+    }
+
+    /// A plain decimal (`-12.345`, at most 15 significant digits, no
+    /// exponent, no surrounding blanks) at the start of `rest`, followed by
+    /// `,`, a line end or the end of `rest`: its value (exactly as
+    /// `str::parse::<f64>`) and the offset of the delimiter.
+    #[inline]
+    fn scan_decimal(rest: &[u8]) -> Option<(f64, usize)> {
+        let mut i = 0;
+        let neg = rest.first() == Some(&b'-');
+        if neg {
+            i = 1;
+        }
+        let mut mant: u64 = 0;
+        let start = i;
+        while i < rest.len() && rest[i].is_ascii_digit() {
+            mant = mant * 10 + u64::from(rest[i] - b'0');
+            i += 1;
+            if i - start > 15 {
+                return None;
+            }
+        }
+        let int_digits = i - start;
+        let mut frac = 0usize;
+        if i < rest.len() && rest[i] == b'.' {
+            i += 1;
+            // Eight digits at a time while they fit in the 15-digit budget.
+            while int_digits + frac + 8 <= 15 {
+                match eight_digits(rest, i) {
+                    Some(e) => {
+                        mant = mant * 100_000_000 + e;
+                        frac += 8;
+                        i += 8;
+                    }
+                    None => break,
+                }
+            }
+            while i < rest.len() && rest[i].is_ascii_digit() {
+                mant = mant * 10 + u64::from(rest[i] - b'0');
+                frac += 1;
+                i += 1;
+                if int_digits + frac > 15 {
+                    return None;
+                }
+            }
+        }
+        if int_digits + frac == 0 || frac > 22 {
+            return None;
+        }
+        let end = delimiter(rest, i)?;
+        let m = mant as f64; // exact: at most 15 digits in all
+        let v = if frac == 0 { m } else { m / POW10[frac] };
+        Some((if neg { -v } else { v }, end))
+    }
+
+    /// The value of the eight ASCII digits at `rest[i..i + 8]`, if they all are
+    /// digits (SWAR: all eight checked and combined in a few word operations).
+    #[inline]
+    fn eight_digits(rest: &[u8], i: usize) -> Option<u64> {
+        let b: [u8; 8] = rest.get(i..i + 8)?.try_into().ok()?;
+        let v = u64::from_le_bytes(b);
+        let hi = v & 0xF0F0_F0F0_F0F0_F0F0;
+        let carry = (v.wrapping_add(0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4;
+        if hi | carry != 0x3333_3333_3333_3333 {
+            return None;
+        }
+        // Pairs, then quads, then the eight digits (first byte most significant).
+        let d = v - 0x3030_3030_3030_3030;
+        let d = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+        let d = (d * 100 + (d >> 16)) & 0x0000_FFFF_0000_FFFF;
+        Some((d * 10_000 + (d >> 32)) & 0xFFFF_FFFF)
+    }
+
+    /// Digits only, no leading zero, at most 18 digits (as the general reader).
+    fn canonical_id(f: &[u8]) -> Option<u64> {
+        if f.is_empty() || f.len() > 18 || (f[0] == b'0' && f.len() > 1) {
+            return None;
+        }
+        let mut v = 0u64;
+        for &b in f {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u64::from(b - b'0');
+        }
+        Some(v)
+    }
+
+    /// An integer; other spellings (`3.0`) go through the standard parsers.
+    fn int(f: &[u8]) -> Option<i64> {
+        let (neg, digits) = match f.first() {
+            Some(b'-') => (true, &f[1..]),
+            Some(b'+') => (false, &f[1..]),
+            _ => (false, f),
+        };
+        if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+            let v = digits
+                .iter()
+                .fold(0i64, |a, d| a * 10 + i64::from(d - b'0'));
+            return Some(if neg { -v } else { v });
+        }
+        let txt = std::str::from_utf8(f).ok()?;
+        txt.parse::<i64>().ok().or_else(|| {
+            txt.parse::<f64>()
+                .ok()
+                .filter(|v| v.fract() == 0.0 && v.abs() < 9e15)
+                .map(|v| v as i64)
+        })
+    }
+
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// A finite number, bit-identical to `str::parse::<f64>`: decimals with
+    /// at most 15 significant digits and a small exponent take Clinger's
+    /// exact fast path (one correctly rounded multiplication or division of
+    /// two exact doubles); everything else goes to the standard parser.
+    fn float(f: &[u8]) -> Option<f64> {
+        fast_float(f).or_else(|| {
+            std::str::from_utf8(f)
+                .ok()?
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+        })
+    }
+
+    fn fast_float(f: &[u8]) -> Option<f64> {
+        let mut i = 0;
+        let neg = match f.first() {
+            Some(b'-') => {
+                i = 1;
+                true
+            }
+            Some(b'+') => {
+                i = 1;
+                false
+            }
+            _ => false,
+        };
+        let mut mant: u64 = 0;
+        let mut digits = 0usize; // significant digits kept in `mant`
+        let mut exp: i64 = 0;
+        let mut any = false;
+        while i < f.len() && f[i].is_ascii_digit() {
+            any = true;
+            if mant != 0 || f[i] != b'0' {
+                digits += 1;
+            }
+            mant = mant.wrapping_mul(10).wrapping_add(u64::from(f[i] - b'0'));
+            i += 1;
+        }
+        if i < f.len() && f[i] == b'.' {
+            i += 1;
+            while i < f.len() && f[i].is_ascii_digit() {
+                any = true;
+                if mant != 0 || f[i] != b'0' {
+                    digits += 1;
+                }
+                mant = mant.wrapping_mul(10).wrapping_add(u64::from(f[i] - b'0'));
+                exp -= 1;
+                i += 1;
+            }
+        }
+        if !any || digits > 15 {
+            return None;
+        }
+        if i < f.len() && (f[i] == b'e' || f[i] == b'E') {
+            i += 1;
+            let eneg = match f.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = i;
+            let mut e: i64 = 0;
+            while i < f.len() && f[i].is_ascii_digit() && i - start < 6 {
+                e = e * 10 + i64::from(f[i] - b'0');
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            exp += if eneg { -e } else { e };
+        }
+        if i != f.len() {
+            return None;
+        }
+        let m = mant as f64; // exact: at most 15 digits
+        let v = if exp == 0 {
+            m
+        } else if (1..=22).contains(&exp) {
+            m * POW10[exp as usize]
+        } else if (-22..0).contains(&exp) {
+            m / POW10[(-exp) as usize]
+        } else {
+            return None;
+        };
+        Some(if neg { -v } else { v })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::path::Path;
+
+        /// Unit codes, integer columns and float columns as bits.
+        type Parsed = (Vec<u64>, Vec<Vec<i64>>, Vec<Vec<u64>>);
+
+        fn columns(path: &Path, fast_path: bool) -> Option<Parsed> {
+            let c = if fast_path {
+                read(path, "id", &["time", "g"], &["y", "x"])?
+            } else {
+                Columns::read_general(path, "id", &["time", "g"], &["y", "x"]).ok()?
+            };
+            let bits = c
+                .floats
+                .iter()
+                .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                .collect();
+            Some((c.unit, c.ints, bits))
+        }
+
+        #[test]
+        fn fast_reader_agrees_with_the_csv_crate_or_defers_to_it() {
+            let dir =
+                std::env::temp_dir().join(format!("sejahtera-eval-fast-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let cases: &[(&str, bool)] = &[
+                // (content, whether the fast reader takes it)
+                (
+                    "id,time,g,y,x\n7,1,0,1.5,2\n3,1,2,-0.25,1e3\n7,2,0,2.5,2\n3,2,2,0.75,1000\n",
+                    true,
+                ),
+                (
+                    "\u{feff}id , time,g,y,x,extra\r\n10,1,0, 1.5 ,2,a\r\n\r\n2,1,3,+7,.5,b\r\n",
+                    true,
+                ),
+                ("y,x,g,time,id\n1.0,2.0,0,2001,5\n3.0,4.0,2002,2001,4", true),
+                ("id,time,g,y,x\n1,1,0,1.0,2\n1,2,0,3.0\n", false),
+                ("id,time,g,y,x\n\"1\",1,0,1.0,2\n", false),
+                ("id,time,g,y,x\nA1,1,0,1.0,2\nB2,1,0,3.0,4\n", false),
+                ("id,time,g,y,x\n007,1,0,1.0,2\n", false),
+                ("id,time,g,y,x\n1,1,0,abc,2\n", false),
+                ("id,time,g,y,x\n1,1.0,0,12345678901234567890,2\n", true),
+            ];
+            for (k, (text, fast_ok)) in cases.iter().enumerate() {
+                let path = dir.join(format!("{k}.csv"));
+                std::fs::write(&path, text).unwrap();
+                let fast = columns(&path, true);
+                assert_eq!(fast.is_some(), *fast_ok, "case {k}");
+                if let Some(f) = fast {
+                    assert_eq!(Some(f), columns(&path, false), "case {k}");
+                }
+            }
+            // Large enough for several parts and blocks' worth of line splitting.
+            let mut text = String::from("id,time,g,y,x\n");
+            for t in 1..=3 {
+                for i in 0..20_000u64 {
+                    let y = (i as f64 * 0.37 + t as f64).sin() * 100.0;
+                    text.push_str(&format!(
+                        "{},{t},{},{y:.7},{:.3e}\n",
+                        i * 3 + 1,
+                        (i % 4) * 2,
+                        y / 7.0
+                    ));
+                }
+            }
+            let path = dir.join("big.csv");
+            std::fs::write(&path, &text).unwrap();
+            assert_eq!(columns(&path, true), columns(&path, false));
+            assert!(columns(&path, true).is_some());
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+
+        #[test]
+        fn eight_digits_reads_eight_ascii_digits() {
+            assert_eq!(eight_digits(b"12345678", 0), Some(12_345_678));
+            assert_eq!(eight_digits(b"x00000009", 1), Some(9));
+            assert_eq!(eight_digits(b"99999999,", 0), Some(99_999_999));
+            for bad in [
+                &b"1234567"[..],
+                b"1234567,",
+                b"1234/678",
+                b"12345:78",
+                b"a2345678",
+            ] {
+                assert_eq!(eight_digits(bad, 0), None, "{bad:?}");
+            }
+            let mut x: u64 = 12345;
+            for _ in 0..10_000 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let n = (x >> 20) % 100_000_000;
+                let t = format!("{n:08}");
+                assert_eq!(eight_digits(t.as_bytes(), 0), Some(n), "{t}");
+            }
+        }
+
+        #[test]
+        fn fast_float_matches_std() {
+            for s in [
+                "0",
+                "-0",
+                "1",
+                "-1.5",
+                "3.14159",
+                "0.1",
+                "1e10",
+                "1.25E-3",
+                "+7",
+                "123456789012345",
+                "0.000001234",
+                "-2.5e+21",
+                "9007199254740993",
+                "1234567890123456",
+                ".5",
+                "5.",
+                "1e400",
+                "nan",
+                "",
+                "-",
+                "1e",
+                "0x10",
+                "1_0",
+                "00012.50",
+            ] {
+                let a = float(s.as_bytes());
+                let b = s.parse::<f64>().ok().filter(|v| v.is_finite());
+                assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "{s}");
+            }
+        }
+
+        #[test]
+        fn scan_decimal_matches_std() {
+            for s in [
+                "0",
+                "-0",
+                "1.5",
+                "-12.25",
+                "5.",
+                ".5",
+                "0.1",
+                "123456789012345",
+                "1234567890123456",
+                "0.000000000000001234",
+                "3.14159265358979",
+                "-",
+                ".",
+                "1e5",
+                "1.5x",
+                " 1",
+                "1 ",
+            ] {
+                for tail in ["", ",", "\n", "\r\n", ",x"] {
+                    let t = format!("{s}{tail}");
+                    let want = s.parse::<f64>().ok();
+                    if let Some((v, end)) = scan_decimal(t.as_bytes()) {
+                        assert_eq!(Some(v.to_bits()), want.map(f64::to_bits), "{t:?}");
+                        assert!(
+                            matches!(t.as_bytes().get(end), None | Some(b',') | Some(b'\n')),
+                            "{t:?}"
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn fast_float_random_decimals() {
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+            for _ in 0..20000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let m = (x % 10_000_000_000) as f64 / 1e4 - 5e5;
+                let s = format!("{m:.6}");
+                let e = format!("{:.9e}", m / 7.0);
+                for t in [s, e] {
+                    assert_eq!(
+                        float(t.as_bytes()).map(f64::to_bits),
+                        t.parse::<f64>().ok().map(f64::to_bits),
+                        "{t}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Dense codes `0..k` of integer ids, in numeric order.
-fn dense_codes(ids: &[u64]) -> Vec<u64> {
+fn dense_codes(mut ids: Vec<u64>) -> Vec<u64> {
     let (min, max) = ids
         .iter()
         .fold((u64::MAX, 0), |(a, b), v| (a.min(*v), b.max(*v)));
     if max - min < 4 * ids.len() as u64 + 16 {
         let mut code = vec![u64::MAX; (max - min) as usize + 1];
-        for v in ids {
+        for v in &ids {
             code[(v - min) as usize] = 0;
         }
         let mut next = 0;
@@ -552,15 +1255,18 @@ fn dense_codes(ids: &[u64]) -> Vec<u64> {
                 next += 1;
             }
         }
-        ids.iter().map(|v| code[(v - min) as usize]).collect()
+        for v in ids.iter_mut() {
+            *v = code[(*v - min) as usize];
+        }
     } else {
-        let mut uniq = ids.to_vec();
+        let mut uniq = ids.clone();
         uniq.sort_unstable();
         uniq.dedup();
-        ids.iter()
-            .map(|v| uniq.binary_search(v).expect("present") as u64)
-            .collect()
+        for v in ids.iter_mut() {
+            *v = uniq.binary_search(v).expect("present") as u64;
+        }
     }
+    ids
 }
 
 fn num(v: f64) -> Value {
@@ -632,7 +1338,8 @@ fn run_did(a: &DidArgs) -> anyhow::Result<String> {
     let mut item_crit = z;
     let mut boot_json = Value::Null;
     if a.bootstrap > 0 {
-        let infs: Vec<&[f64]> = r.inf_func.iter().map(Vec::as_slice).collect();
+        let dense: Vec<Vec<f64>> = r.inf_func.iter().map(|f| f.to_dense(r.n)).collect();
+        let infs: Vec<&[f64]> = dense.iter().map(Vec::as_slice).collect();
         let b = staggered::multiplier_bootstrap(&infs, a.bootstrap, a.seed, a.alpha)?;
         cell_se = b.se;
         if b.crit_val.is_finite() {

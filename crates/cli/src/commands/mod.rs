@@ -11,6 +11,7 @@ pub mod measure;
 pub mod mpi;
 pub mod pb;
 pub mod pmt;
+pub mod program;
 pub mod regions;
 pub mod serve;
 pub mod summary;

@@ -1,0 +1,134 @@
+//! Programs: definition, dry run of the eligibility expression per village, and
+//! enrollment decisions recorded as append-only events (rules in
+//! `sejahtera_domain::programs`).
+
+use std::collections::HashMap;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use sejahtera_domain::programs::{Command, Decision, Enrollments, Event, Program, decide};
+use sejahtera_domain::region::Level;
+use sejahtera_domain::{NoKk, RegionCode, Regions};
+use sejahtera_store::Store;
+
+/// Serializes enrollment decisions within one process, so that two decisions
+/// never both take the last place of a program (check and append happen under it).
+#[derive(Debug, Default)]
+pub struct DecisionLock(tokio::sync::Mutex<()>);
+
+/// Validates and stores a new program; its eligibility expression must compile
+/// and its quotas name known villages.
+pub async fn create(
+    store: &Store,
+    regions: &Regions,
+    program: &Program,
+    created_by: i64,
+) -> anyhow::Result<i64> {
+    program.validate()?;
+    crate::eligibility::compile(&program.eligibility)
+        .with_context(|| format!("eligibility of {}", program.name))?;
+    for v in program.quotas.keys() {
+        if v.level() != Level::Village || regions.get(v).is_none() {
+            bail!("quota for {v}: not a known village code");
+        }
+    }
+    let known: Vec<i64> = store.programs().await?.iter().map(|p| p.id).collect();
+    for other in &program.exclusive_with {
+        if !known.contains(other) {
+            bail!("exclusive with program {other}: no such program");
+        }
+    }
+    Ok(store.create_program(program, created_by).await?)
+}
+
+/// Candidates of a program before launch: matching households per village.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VillageCount {
+    /// Village code.
+    pub village: RegionCode,
+    /// Village name.
+    pub name: String,
+    /// Matching households.
+    pub households: u64,
+    /// The program's quota for the village, if any.
+    pub quota: Option<u32>,
+}
+
+/// Counts the households matching a program's expression per village.
+pub async fn dry_run(
+    store: &Store,
+    regions: &Regions,
+    program_id: i64,
+    reference_date: NaiveDate,
+) -> anyhow::Result<Vec<VillageCount>> {
+    let program = find(store, program_id).await?;
+    let compiled = crate::eligibility::compile(&program.eligibility)?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
+    let selected = crate::eligibility::select(&snap, &compiled, None)?;
+    let mut per: HashMap<u32, u64> = HashMap::new();
+    for (h, s) in selected.iter().enumerate() {
+        if *s {
+            *per.entry(snap.cols.village[h]).or_default() += 1;
+        }
+    }
+    let mut out: Vec<VillageCount> = per
+        .into_iter()
+        .filter_map(|(v, n)| {
+            let code = snap.cols.villages.get(v as usize)?.clone();
+            Some(VillageCount {
+                name: regions
+                    .get(&code)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+                quota: program.quotas.get(&code).copied(),
+                village: code,
+                households: n,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.village.cmp(&b.village));
+    Ok(out)
+}
+
+async fn find(store: &Store, id: i64) -> anyhow::Result<Program> {
+    store
+        .programs()
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .with_context(|| format!("no program with id {id}"))
+}
+
+/// Decides `command` for the household `no_kk` in program `program_id` and
+/// appends the event; a refusal comes back as an error whose message says why.
+pub async fn record(
+    store: &Store,
+    lock: &DecisionLock,
+    program_id: i64,
+    no_kk: &NoKk,
+    command: &Command,
+    decision: &Decision,
+) -> anyhow::Result<Event> {
+    let _guard = lock.0.lock().await;
+    let programs = store.programs().await?;
+    let program = programs
+        .iter()
+        .find(|p| p.id == program_id)
+        .with_context(|| format!("no program with id {program_id}"))?;
+    let (household, _) = store
+        .household_detail(no_kk)
+        .await?
+        .with_context(|| format!("household {no_kk} is not in the registry"))?;
+    let state = Enrollments::from_events(&store.enrollment_events().await?);
+    let event = decide(
+        &state,
+        program,
+        &programs,
+        no_kk.as_u64(),
+        &household.kode_wilayah,
+        command,
+        decision,
+    )?;
+    store.append_enrollment_event(&event).await?;
+    Ok(event)
+}
