@@ -34,14 +34,18 @@ async fn public_portal_shows_indicators_maps_and_charts_without_personal_data() 
         );
         assert!(!body.contains("<script"), "{path} needs no JavaScript");
     }
-    let kupang = c
-        .get(app.url("/wilayah/53.71"))
-        .send()
-        .await
+    let r = c.get(app.url("/wilayah/53.71")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
         .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let kupang = r.text().await.unwrap();
     assert!(kupang.contains("Kota Kupang"));
     assert!(kupang.contains("class=\"choropleth\""), "map");
     assert_eq!(
