@@ -128,9 +128,11 @@ fn init_tracing(quiet: bool, serving: bool) {
     // A server logs one line per request (route template, status, time; never
     // the URL's text or personal data).
     let default = match (quiet, serving) {
+        // sqlx's "slow statement" warnings (a full-registry scan takes over a
+        // second by design) are not something a user can act on.
         (true, _) => "error",
-        (false, true) => "warn,sejahtera=info,sejahtera_web=info",
-        (false, false) => "warn",
+        (false, true) => "warn,sqlx=error,sejahtera=info,sejahtera_web=info",
+        (false, false) => "warn,sqlx=error",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SEJAHTERA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
