@@ -101,7 +101,7 @@ fn reference(key: &[u8], kk: &NoKk) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(kk.as_str().as_bytes());
     let out = mac.finalize().into_bytes();
-    out[..12].iter().map(|b| format!("{b:02x}")).collect()
+    crate::accounts::hex(&out[..12])
 }
 
 fn scope_villages(scope: &RegistryScope) -> Option<Vec<String>> {
@@ -213,15 +213,6 @@ pub async fn detail(
         household,
         members,
     })
-}
-
-/// The reference of a KK number (creating it if needed), e.g. to link to a
-/// household from elsewhere in the console.
-pub async fn reference_of(store: &Store, kk: &NoKk) -> Result<String, AccessError> {
-    let key = ref_key(store).await?;
-    let r = reference(&key, kk);
-    store.save_household_refs(&[(r.clone(), *kk)]).await?;
-    Ok(r)
 }
 
 #[cfg(test)]

@@ -166,10 +166,11 @@ pub fn compute_tables(
         regions: HashMap::new(),
         lines,
     };
-    // Only households whose regency has a poverty line can be measured.
+    // Only households of known villages (whose district and regency are then known
+    // too) whose regency has a poverty line can be measured.
     let rows: Vec<(&RegionCode, f64, f64, f64)> = households
         .iter()
-        .filter(|(_, _, size)| *size > 0)
+        .filter(|(village, _, size)| *size > 0 && regions.is_village(village))
         .filter_map(|(village, consumption, size)| {
             let regency = village.at_level(Level::Regency)?;
             let line = out.lines.get(regency.as_str())?.amount as f64;
@@ -196,36 +197,20 @@ pub fn compute_tables(
             .enumerate()
             .map(|(i, c)| (c.as_str(), i as u32))
             .collect();
-        let mut groups = Vec::with_capacity(rows.len());
-        let mut keep = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let g =
+        let groups = rows
+            .iter()
+            .map(|r| {
                 r.0.at_level(level)
-                    .and_then(|c| index.get(c.as_str()).copied());
-            if let Some(g) = g {
-                groups.push(g);
-                keep.push(i);
-            }
-        }
-        // Rows outside the known regions are dropped for this level.
-        let (inc, w, l): (Vec<f64>, Vec<f64>, Vec<f64>) = if keep.len() == rows.len() {
-            (income.clone(), weight.clone(), line.clone())
-        } else {
-            (
-                keep.iter().map(|&i| income[i]).collect(),
-                keep.iter().map(|&i| weight[i]).collect(),
-                keep.iter().map(|&i| line[i]).collect(),
-            )
-        };
-        let s = if keep.len() == rows.len() {
-            sample
-        } else {
-            Sample::new(&inc, Line::PerRow(&l)).with_weight(&w)
-        };
-        let measured = measure_by(&s, &groups, codes.len())?;
+                    .and_then(|c| index.get(c.as_str()).copied())
+                    .with_context(|| {
+                        format!("village {} has no {} in the regions", r.0, level.as_str())
+                    })
+            })
+            .collect::<anyhow::Result<Vec<u32>>>()?;
+        let measured = measure_by(&sample, &groups, codes.len())?;
         let charts = level != Level::Village;
         let lorenz = if charts {
-            lorenz_curve_by(&s, &groups, codes.len(), LORENZ_SEGMENTS)?
+            lorenz_curve_by(&sample, &groups, codes.len(), LORENZ_SEGMENTS)?
         } else {
             Vec::new()
         };
@@ -234,9 +219,9 @@ pub fn compute_tables(
         for (k, &g) in groups.iter().enumerate() {
             hh[g as usize] += 1;
             if charts {
-                let ratio = s.income[k] / l_at(&s, k);
+                let ratio = income[k] / line[k];
                 let bin = ((ratio / DISTRIBUTION_STEP) as usize).min(DISTRIBUTION_BINS - 1);
-                dist[g as usize][bin] += s.weight.map(|w| w[k]).unwrap_or(1.0) as u64;
+                dist[g as usize][bin] += weight[k] as u64;
             }
         }
         for (g, code) in codes.iter().enumerate() {
@@ -279,13 +264,6 @@ pub fn compute_tables(
         }
     }
     Ok(out)
-}
-
-fn l_at(s: &Sample<'_>, k: usize) -> f64 {
-    match s.line {
-        Line::Constant(z) => z,
-        Line::PerRow(z) => z[k],
-    }
 }
 
 /// A cache of [`IndicatorTables`] keyed by the registry generation: computed

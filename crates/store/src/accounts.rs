@@ -158,23 +158,6 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Replaces a user's password hash and ends their sessions.
-    pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(n > 0)
-    }
-
     async fn user_from_row(&self, r: &sqlx::sqlite::SqliteRow) -> Result<UserRecord> {
         let id: i64 = r.try_get(0)?;
         let role: String = r.try_get(3)?;

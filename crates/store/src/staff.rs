@@ -182,13 +182,4 @@ impl Store {
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
-
-    /// When the registry last changed through an import (RFC 3339, UTC), if ever.
-    pub async fn last_import_at(&self) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT MAX(started_at) FROM import_runs")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
 }

@@ -392,18 +392,8 @@ async fn rejects(State(st): St, user: MaybeUser, Path(run): Path<i64>) -> ApiRes
     ))
 }
 
-fn admin(user: MaybeUser) -> Result<SessionInfo, Failure> {
-    let s = user.staff()?;
-    if !s.actor.may_manage_users() {
-        return Err(Failure::Forbidden(
-            "only administrators manage users".into(),
-        ));
-    }
-    Ok(s)
-}
-
 async fn users(State(st): St, user: MaybeUser, Query(q): Query<PageQuery>) -> ApiResult<Response> {
-    admin(user)?;
+    user.admin()?;
     let all = st.store.users().await?;
     let per_page = q.per_page.unwrap_or(100).clamp(1, 500);
     let page = q.page.unwrap_or(1).max(1);
@@ -445,7 +435,7 @@ async fn create_user(
     headers: HeaderMap,
     Json(b): Json<NewUserBody>,
 ) -> ApiResult<Response> {
-    let s = admin(user)?;
+    let s = user.admin()?;
     check_csrf_header(&s, &headers)?;
     let role = Role::parse(&b.role).map_err(|e| Failure::BadRequest(e.to_string()))?;
     let req = CreateUser {
@@ -479,7 +469,7 @@ async fn user_status(
     Path(id): Path<i64>,
     Json(b): Json<StatusBody>,
 ) -> ApiResult<StatusCode> {
-    let s = admin(user)?;
+    let s = user.admin()?;
     check_csrf_header(&s, &headers)?;
     if id == s.actor.user_id && b.disabled {
         return Err(Failure::BadRequest("you cannot disable your own account".into()).into());
@@ -526,13 +516,7 @@ async fn targeting(
     headers: HeaderMap,
     Json(b): Json<TargetingBody>,
 ) -> ApiResult<Response> {
-    let s = user.staff()?;
-    if !s.actor.may_plan() {
-        return Err(Failure::Forbidden(
-            "targeting accuracy is for planners, auditors and administrators".into(),
-        )
-        .into());
-    }
+    let s = user.planner()?;
     check_csrf_header(&s, &headers)?;
     let under = match b.under.as_deref() {
         None => None,

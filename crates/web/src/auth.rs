@@ -112,6 +112,49 @@ impl MaybeUser {
     }
 }
 
+impl MaybeUser {
+    fn staff_who(
+        self,
+        may: impl FnOnce(&sejahtera_domain::access::Actor) -> bool,
+        refusal: &str,
+    ) -> Result<SessionInfo, Failure> {
+        let s = self.staff()?;
+        if !may(&s.actor) {
+            return Err(Failure::Forbidden(refusal.into()));
+        }
+        Ok(s)
+    }
+
+    /// An administrator's session, or 401/403.
+    pub fn admin(self) -> Result<SessionInfo, Failure> {
+        self.staff_who(|a| a.may_manage_users(), "only administrators manage users")
+    }
+
+    /// A session that may see region-wide planning analytics, or 401/403.
+    pub fn planner(self) -> Result<SessionInfo, Failure> {
+        self.staff_who(
+            |a| a.may_plan(),
+            "targeting accuracy is for planners, auditors and administrators",
+        )
+    }
+
+    /// A session that may change the registry (imports), or 401/403.
+    pub fn registry_writer(self) -> Result<SessionInfo, Failure> {
+        self.staff_who(
+            |a| a.registry_write_scope() != sejahtera_domain::access::RegistryScope::Nothing,
+            "your role may not change the registry",
+        )
+    }
+
+    /// A session that may read the registry (search), or 401/403.
+    pub fn registry_reader(self) -> Result<SessionInfo, Failure> {
+        self.staff_who(
+            |a| a.may_search_registry(),
+            "your role may not read the household registry",
+        )
+    }
+}
+
 /// Checks a form's CSRF token against the session's.
 pub fn check_csrf(session: &SessionInfo, given: Option<&str>) -> Result<(), Failure> {
     match given {

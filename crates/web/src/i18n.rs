@@ -143,11 +143,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Halaman konsol memuat data pribadi (UU 27/2022): hanya untuk tugas Anda, jangan dibagikan atau dicetak untuk umum.",
         "Console pages hold personal data (Law 27/2022): for your duties only; do not share or print them for the public.",
     ),
-    (
-        "note.no_data",
-        "Belum ada data registri untuk wilayah ini.",
-        "There is no registry data for this region yet.",
-    ),
     ("login.title", "Masuk petugas", "Staff sign-in"),
     ("login.username", "Nama pengguna", "Username"),
     ("login.password", "Kata sandi", "Password"),

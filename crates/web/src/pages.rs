@@ -361,13 +361,9 @@ struct SearchPageView {
 }
 
 async fn search_form(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
-    let s = user.staff().map_err(|e| PageError::new(e, lang))?;
-    if !s.actor.may_search_registry() {
-        return Err(PageError::new(
-            Failure::Forbidden("your role may not read the household registry".into()),
-            lang,
-        ));
-    }
+    let s = user
+        .registry_reader()
+        .map_err(|e| PageError::new(e, lang))?;
     html(&SearchPageView {
         t: Tr::new(lang),
         nav: Nav::new(lang, Some(&s), "/staff/households"),
@@ -545,18 +541,10 @@ struct ImportPage {
     result: Option<ImportResultView>,
 }
 
-fn may_import(s: &accounts::SessionInfo) -> Result<(), Failure> {
-    if s.actor.registry_write_scope() == sejahtera_domain::access::RegistryScope::Nothing {
-        return Err(Failure::Forbidden(
-            "your role may not change the registry".into(),
-        ));
-    }
-    Ok(())
-}
-
 async fn import_form(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
-    let s = user.staff().map_err(|e| PageError::new(e, lang))?;
-    may_import(&s).map_err(|e| PageError::new(e, lang))?;
+    let s = user
+        .registry_writer()
+        .map_err(|e| PageError::new(e, lang))?;
     html(&ImportPage {
         t: Tr::new(lang),
         nav: Nav::new(lang, Some(&s), "/staff/import"),
@@ -572,8 +560,9 @@ async fn import_upload(
     user: MaybeUser,
     mut multipart: Multipart,
 ) -> PageResult {
-    let s = user.staff().map_err(|e| PageError::new(e, lang))?;
-    may_import(&s).map_err(|e| PageError::new(e, lang))?;
+    let s = user
+        .registry_writer()
+        .map_err(|e| PageError::new(e, lang))?;
     let bad = |m: String| PageError::new(Failure::BadRequest(m), lang);
     let (mut csrf, mut kind, mut file) = (None, None, None);
     while let Some(field) = multipart
@@ -665,8 +654,8 @@ async fn import_template(
     user: MaybeUser,
     Path(file): Path<String>,
 ) -> PageResult {
-    let s = user.staff().map_err(|e| PageError::new(e, lang))?;
-    may_import(&s).map_err(|e| PageError::new(e, lang))?;
+    user.registry_writer()
+        .map_err(|e| PageError::new(e, lang))?;
     let kind = match file.as_str() {
         "households.csv" => Kind::Households,
         "persons.csv" => Kind::Persons,
@@ -725,16 +714,6 @@ struct UsersPage {
     error: Option<String>,
 }
 
-fn admin(user: MaybeUser) -> Result<accounts::SessionInfo, Failure> {
-    let s = user.staff()?;
-    if !s.actor.may_manage_users() {
-        return Err(Failure::Forbidden(
-            "only administrators manage users".into(),
-        ));
-    }
-    Ok(s)
-}
-
 async fn users_page(
     st: &AppState,
     lang: Lang,
@@ -777,7 +756,7 @@ async fn users_page(
 }
 
 async fn users(State(st): St, UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
-    let s = admin(user).map_err(|e| PageError::new(e, lang))?;
+    let s = user.admin().map_err(|e| PageError::new(e, lang))?;
     users_page(&st, lang, &s, None, None, StatusCode::OK).await
 }
 
@@ -809,7 +788,7 @@ async fn create_user(
     user: MaybeUser,
     axum::Form(form): axum::Form<UserForm>,
 ) -> PageResult {
-    let s = admin(user).map_err(|e| PageError::new(e, lang))?;
+    let s = user.admin().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
     let role = match Role::parse(&form.role) {
         Ok(r) => r,
@@ -875,7 +854,7 @@ async fn user_status(
     Path(id): Path<i64>,
     axum::Form(form): axum::Form<StatusForm>,
 ) -> PageResult {
-    let s = admin(user).map_err(|e| PageError::new(e, lang))?;
+    let s = user.admin().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
     if id == s.actor.user_id && form.disabled {
         return users_page(
@@ -916,18 +895,8 @@ struct TargetingPage {
     rows: Vec<TargetingRow>,
 }
 
-fn planner(user: MaybeUser) -> Result<accounts::SessionInfo, Failure> {
-    let s = user.staff()?;
-    if !s.actor.may_plan() {
-        return Err(Failure::Forbidden(
-            "targeting accuracy is for planners, auditors and administrators".into(),
-        ));
-    }
-    Ok(s)
-}
-
 async fn targeting_form(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
-    let s = planner(user).map_err(|e| PageError::new(e, lang))?;
+    let s = user.planner().map_err(|e| PageError::new(e, lang))?;
     html(&TargetingPage {
         t: Tr::new(lang),
         nav: Nav::new(lang, Some(&s), "/staff/targeting"),
@@ -955,7 +924,7 @@ async fn targeting(
     user: MaybeUser,
     axum::Form(form): axum::Form<TargetingForm>,
 ) -> PageResult {
-    let s = planner(user).map_err(|e| PageError::new(e, lang))?;
+    let s = user.planner().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
     let result = match crate::api::poor_rule(&form.poor_share) {
         Ok(rule) => sejahtera_app::targeting::run(

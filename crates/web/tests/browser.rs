@@ -48,6 +48,16 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(artifacts().join(name), png).unwrap();
 }
 
+/// Waits (up to 10 s) for an element of the page a click navigated to: a click
+/// returns before the next page has loaded.
+async fn arrive(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
 async fn connect(port: u16) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -135,6 +145,7 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
         .click()
         .await
         .unwrap();
+    arrive(&c, "html[lang='en']").await;
     let th = c
         .find(Locator::Css("#indicators th"))
         .await
@@ -152,6 +163,7 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
         .click()
         .await
         .unwrap();
+    arrive(&c, "#children a[href='/wilayah/53.71.04.1001']").await;
     let h = c
         .find(Locator::Css("h1"))
         .await
@@ -183,6 +195,7 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
         .click()
         .await
         .unwrap();
+    arrive(&c, "ul.menu").await;
     let url = c.current_url().await.unwrap();
     assert!(url.path().ends_with("/staff"), "{url}");
     c.goto(&app.url("/staff/households")).await.unwrap();
@@ -198,10 +211,11 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
         .click()
         .await
         .unwrap();
-    let result = c.find(Locator::Css("#results tbody tr a")).await.unwrap();
+    let result = arrive(&c, "#results tbody tr a").await;
     assert_eq!(result.text().await.unwrap(), kk[0]);
     shot(&c, "03-search.png").await;
     result.click().await.unwrap();
+    arrive(&c, "#members tbody tr").await;
     let members = c.find_all(Locator::Css("#members tbody tr")).await.unwrap();
     assert!(!members.is_empty());
     let url = c.current_url().await.unwrap();

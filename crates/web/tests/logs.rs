@@ -35,16 +35,16 @@ async fn request_logs_hold_no_personal_data() {
     let app = TestApp::with_demo().await;
     let kk = common::households_of(&app.db, "53.71.04.1001").await;
     let (c, csrf) = app.api_login("op.oebobo").await;
-    let found: Value = c
-        .post(app.url("/api/v1/households/search"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"q": kk[0]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: Value = common::post_json(
+        &c,
+        app.url("/api/v1/households/search"),
+        &csrf,
+        serde_json::json!({"q": kk[0]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let reference = found["items"][0]["ref"].as_str().unwrap().to_string();
     let detail: Value = c
         .get(app.url(&format!("/api/v1/households/{reference}")))
@@ -56,18 +56,20 @@ async fn request_logs_hold_no_personal_data() {
         .unwrap();
     let nik = detail["members"][0]["nik"].as_str().unwrap().to_string();
     let name = detail["members"][0]["nama"].as_str().unwrap().to_string();
-    c.post(app.url("/api/v1/households/search"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"q": nik}))
-        .send()
-        .await
-        .unwrap();
-    c.post(app.url("/api/v1/households/search"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"q": name}))
-        .send()
-        .await
-        .unwrap();
+    common::post_json(
+        &c,
+        app.url("/api/v1/households/search"),
+        &csrf,
+        serde_json::json!({"q": nik}),
+    )
+    .await;
+    common::post_json(
+        &c,
+        app.url("/api/v1/households/search"),
+        &csrf,
+        serde_json::json!({"q": name}),
+    )
+    .await;
     let page = app.form_login("op.oebobo").await;
     page.get(app.url(&format!("/staff/households/{reference}")))
         .send()

@@ -207,26 +207,26 @@ async fn the_public_cannot_reach_any_personal_data_route() {
     // Citizens and partners have accounts but never see the registry.
     for who in ["citizen", "partner", "agency"] {
         let (c, csrf) = app.api_login(who).await;
-        let r = c
-            .post(app.url("/api/v1/households/search"))
-            .header("x-csrf-token", &csrf)
-            .json(&serde_json::json!({"q": "maria"}))
-            .send()
-            .await
-            .unwrap();
+        let r = common::post_json(
+            &c,
+            app.url("/api/v1/households/search"),
+            &csrf,
+            serde_json::json!({"q": "maria"}),
+        )
+        .await;
         assert_eq!(r.status(), 403, "{who}");
     }
     app.stop().await;
 }
 
 async fn search(c: &reqwest::Client, app: &TestApp, csrf: &str, q: &str) -> Value {
-    let r = c
-        .post(app.url("/api/v1/households/search"))
-        .header("x-csrf-token", csrf)
-        .json(&serde_json::json!({"q": q, "per_page": 200}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        c,
+        app.url("/api/v1/households/search"),
+        csrf,
+        serde_json::json!({"q": q, "per_page": 200}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
@@ -371,13 +371,13 @@ async fn forms_and_api_calls_without_a_valid_csrf_token_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let r = api
-        .post(app.url("/api/v1/users"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"username": "a.b.c", "role": "planner", "password": "long-enough-pw"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        &api,
+        app.url("/api/v1/users"),
+        &csrf,
+        serde_json::json!({"username": "a.b.c", "role": "planner", "password": "long-enough-pw"}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     // The sign-in form needs its double-submit token too.
     let fresh = app.client();
@@ -706,23 +706,17 @@ async fn health_metrics_and_user_administration() {
             .status(),
         403
     );
-    let r = planner
-        .post(app.url("/api/v1/users"))
-        .header("x-csrf-token", &pcsrf)
-        .json(&serde_json::json!({"username": "new.user", "role": "admin", "password": "long-enough-pw"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        &planner,
+        app.url("/api/v1/users"),
+        &pcsrf,
+        serde_json::json!({"username": "new.user", "role": "admin", "password": "long-enough-pw"}),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     let (admin, csrf) = app.api_login("admin").await;
     // Validation errors name the problem.
-    let r = admin
-        .post(app.url("/api/v1/users"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"username": "op.x", "role": "village_operator", "password": "long-enough-pw"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(&admin, app.url("/api/v1/users"), &csrf, serde_json::json!({"username": "op.x", "role": "village_operator", "password": "long-enough-pw"})).await;
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert!(
@@ -731,21 +725,9 @@ async fn health_metrics_and_user_administration() {
             .unwrap()
             .contains("at least one village")
     );
-    let r = admin
-        .post(app.url("/api/v1/users"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"username": "op.x", "role": "village_operator", "villages": ["53.71.04.1001"], "password": "short"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(&admin, app.url("/api/v1/users"), &csrf, serde_json::json!({"username": "op.x", "role": "village_operator", "villages": ["53.71.04.1001"], "password": "short"})).await;
     assert_eq!(r.status(), 400);
-    let r = admin
-        .post(app.url("/api/v1/users"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"username": "op.x", "role": "village_operator", "villages": ["53.71.04.1001"], "password": "long-enough-pw"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(&admin, app.url("/api/v1/users"), &csrf, serde_json::json!({"username": "op.x", "role": "village_operator", "villages": ["53.71.04.1001"], "password": "long-enough-pw"})).await;
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     // Disabling ends the user's sessions and blocks sign-in.
@@ -768,13 +750,13 @@ async fn health_metrics_and_user_administration() {
             .status(),
         200
     );
-    let r = admin
-        .post(app.url(&format!("/api/v1/users/{id}/status")))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"disabled": true}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        &admin,
+        app.url(&format!("/api/v1/users/{id}/status")),
+        &csrf,
+        serde_json::json!({"disabled": true}),
+    )
+    .await;
     assert_eq!(r.status(), 204);
     assert_eq!(
         opx.get(app.url("/api/v1/me"))
@@ -808,13 +790,13 @@ async fn health_metrics_and_user_administration() {
 async fn planners_see_targeting_accuracy_and_village_operators_do_not() {
     let app = TestApp::with_demo().await;
     let (planner, csrf) = app.api_login("planner").await;
-    let r = planner
-        .post(app.url("/api/v1/targeting"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"select": "desil <= 4"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        &planner,
+        app.url("/api/v1/targeting"),
+        &csrf,
+        serde_json::json!({"select": "desil <= 4"}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let total = &v["total"];
@@ -829,13 +811,13 @@ async fn planners_see_targeting_accuracy_and_village_operators_do_not() {
     assert_eq!(v["districts"].as_array().unwrap().len(), 17);
     assert!(!has_16_digit_number(&v.to_string()));
     // A bad expression says where.
-    let r = planner
-        .post(app.url("/api/v1/targeting"))
-        .header("x-csrf-token", &csrf)
-        .json(&serde_json::json!({"select": "desil <= "}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        &planner,
+        app.url("/api/v1/targeting"),
+        &csrf,
+        serde_json::json!({"select": "desil <= "}),
+    )
+    .await;
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert!(
@@ -844,13 +826,13 @@ async fn planners_see_targeting_accuracy_and_village_operators_do_not() {
     );
     // Village operators do not see region-wide analytics.
     let (op, ocsrf) = app.api_login("op.oebobo").await;
-    let r = op
-        .post(app.url("/api/v1/targeting"))
-        .header("x-csrf-token", &ocsrf)
-        .json(&serde_json::json!({"select": "desil <= 4"}))
-        .send()
-        .await
-        .unwrap();
+    let r = common::post_json(
+        &op,
+        app.url("/api/v1/targeting"),
+        &ocsrf,
+        serde_json::json!({"select": "desil <= 4"}),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     // The page.
     let page = app.form_login("planner").await;

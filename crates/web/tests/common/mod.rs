@@ -167,6 +167,21 @@ impl TestApp {
     }
 }
 
+/// A JSON POST with the session's CSRF token, as the API expects.
+pub async fn post_json(
+    c: &reqwest::Client,
+    url: String,
+    csrf: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    c.post(url)
+        .header("x-csrf-token", csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The value of the first hidden input named `name` in a page.
 pub fn hidden(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
