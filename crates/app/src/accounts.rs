@@ -35,9 +35,9 @@ pub enum AccountError {
     /// A village code is unknown or not a village.
     #[error("{0} is not a known village code")]
     BadVillage(String),
-    /// A village operator needs villages; other roles take none.
+    /// A role is given the wrong assignment (villages, agency, partner).
     #[error("{0}")]
-    Villages(String),
+    Assignment(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] sejahtera_store::StoreError),
@@ -81,6 +81,10 @@ pub struct CreateUser {
     pub villages: Vec<String>,
     /// Password (plain; hashed here).
     pub password: String,
+    /// The agency (OPD) of an agency operator, as its programs name it.
+    pub agency: Option<String>,
+    /// The partner organisation of a partner account.
+    pub partner: Option<i64>,
 }
 
 fn valid_username(u: &str) -> bool {
@@ -111,13 +115,50 @@ pub async fn create_user(
     }
     match (req.role, villages.is_empty()) {
         (Role::VillageOperator, true) => {
-            return Err(AccountError::Villages(
+            return Err(AccountError::Assignment(
                 "a village operator needs at least one village (--villages CODE,CODE…)".into(),
             ));
         }
         (r, false) if r != Role::VillageOperator => {
-            return Err(AccountError::Villages(format!(
+            return Err(AccountError::Assignment(format!(
                 "only village operators are assigned villages, not {r}"
+            )));
+        }
+        _ => {}
+    }
+    let agency = req
+        .agency
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    match (req.role, agency) {
+        (Role::AgencyOperator, None) => {
+            return Err(AccountError::Assignment(
+                "an agency operator needs the agency (OPD) it works for (--agency NAME)".into(),
+            ));
+        }
+        (r, Some(_)) if r != Role::AgencyOperator => {
+            return Err(AccountError::Assignment(format!(
+                "only agency operators are assigned an agency, not {r}"
+            )));
+        }
+        _ => {}
+    }
+    match (req.role, req.partner) {
+        (Role::Partner, None) => {
+            return Err(AccountError::Assignment(
+                "a partner account needs the partner it speaks for (--partner ID)".into(),
+            ));
+        }
+        (Role::Partner, Some(p)) if !store.partners().await?.iter().any(|x| x.id == p) => {
+            return Err(AccountError::Assignment(format!(
+                "partner {p}: no such partner (see `sejahtera partner list`)"
+            )));
+        }
+        (Role::Partner, Some(_)) => {}
+        (r, Some(_)) => {
+            return Err(AccountError::Assignment(format!(
+                "only partner accounts speak for a partner, not {r}"
             )));
         }
         _ => {}
@@ -143,6 +184,8 @@ pub async fn create_user(
             role: req.role,
             password_hash: &hash,
             villages: &villages,
+            agency,
+            partner: req.partner,
         })
         .await?)
 }
@@ -154,6 +197,8 @@ pub fn actor_of(u: &UserRecord) -> Actor {
         username: u.username.clone(),
         role: u.role,
         villages: u.villages.clone(),
+        agency: u.agency.clone(),
+        partner: u.partner,
     }
 }
 
@@ -299,22 +344,87 @@ pub struct NewSession {
 /// The password of the demo accounts (demo databases only; printed by `sejahtera demo`).
 pub const DEMO_PASSWORD: &str = "sejahtera-demo";
 
-/// A demo account: (username, display name, role, villages).
-pub const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
-    ("admin", "Admin Demo", Role::Admin, &[]),
-    ("perencana", "Perencana Bappeda (demo)", Role::Planner, &[]),
-    ("auditor", "Auditor Inspektorat (demo)", Role::Auditor, &[]),
+/// A demo account: (username, display name, role, villages, agency).
+pub type DemoUser = (
+    &'static str,
+    &'static str,
+    Role,
+    &'static [&'static str],
+    Option<&'static str>,
+);
+
+/// The demo accounts.
+pub const DEMO_USERS: &[DemoUser] = &[
+    ("admin", "Admin Demo", Role::Admin, &[], None),
+    (
+        "perencana",
+        "Perencana Bappeda (demo)",
+        Role::Planner,
+        &[],
+        None,
+    ),
+    (
+        "auditor",
+        "Auditor Inspektorat (demo)",
+        Role::Auditor,
+        &[],
+        None,
+    ),
     (
         "operator.oebobo",
         "Operator Kelurahan Oebobo (demo)",
         Role::VillageOperator,
         &["53.71.04.1001", "53.71.04.1008"],
+        None,
     ),
     (
         "operator.sarolangun",
         "Operator Desa Sarolangun (demo)",
         Role::VillageOperator,
         &["15.03.03.1001"],
+        None,
+    ),
+    (
+        "opd.p3a.kupang",
+        "Operator DP3A Kota Kupang (demo)",
+        Role::AgencyOperator,
+        &[],
+        Some(crate::demo_programs::AGENCY_P3A_KUPANG),
+    ),
+    (
+        "opd.koperasi.kupang",
+        "Operator Dinas Koperasi & UKM Kota Kupang (demo)",
+        Role::AgencyOperator,
+        &[],
+        Some(crate::demo_programs::AGENCY_KOPERASI_KUPANG),
+    ),
+    (
+        "opd.pertanian.sarolangun",
+        "Operator Dinas Pertanian Sarolangun (demo)",
+        Role::AgencyOperator,
+        &[],
+        Some(crate::demo_programs::AGENCY_PERTANIAN_SAROLANGUN),
+    ),
+    (
+        "opd.koperasi.sarolangun",
+        "Operator Dinas Koperasi, UKM & Perdagangan Sarolangun (demo)",
+        Role::AgencyOperator,
+        &[],
+        Some(crate::demo_programs::AGENCY_KOPERASI_SAROLANGUN),
+    ),
+];
+
+/// Demo partner accounts: (username, display name, partner name).
+pub const DEMO_PARTNER_USERS: &[(&str, &str, &str)] = &[
+    (
+        "mitra.bankntt",
+        "Petugas KUR Bank NTT (demo)",
+        "Bank NTT Cabang Kupang (demo)",
+    ),
+    (
+        "mitra.anyaman",
+        "CV Anyaman Serat Jambi (demo)",
+        "CV Anyaman Serat Jambi (demo)",
     ),
 ];
 
@@ -324,7 +434,7 @@ pub async fn seed_demo_users(store: &Store, regions: &Regions) -> Result<bool, A
     if store.user_count().await? > 0 {
         return Ok(false);
     }
-    for (username, display, role, villages) in DEMO_USERS {
+    for (username, display, role, villages, agency) in DEMO_USERS {
         let villages: Vec<String> = villages
             .iter()
             .filter(|v| {
@@ -346,11 +456,55 @@ pub async fn seed_demo_users(store: &Store, regions: &Regions) -> Result<bool, A
                 role: *role,
                 villages,
                 password: DEMO_PASSWORD.to_string(),
+                agency: agency.map(String::from),
+                partner: None,
             },
         )
         .await?;
     }
     Ok(true)
+}
+
+/// Creates the demo's partner accounts once the demo's partners exist, in a
+/// database whose demo accounts exist (see [`seed_demo_users`]). Returns whether it did.
+pub async fn seed_demo_partner_users(
+    store: &Store,
+    regions: &Regions,
+) -> Result<bool, AccountError> {
+    if store.user_by_username("operator.oebobo").await?.is_none()
+        && store
+            .user_by_username("operator.sarolangun")
+            .await?
+            .is_none()
+    {
+        return Ok(false);
+    }
+    let partners = store.partners().await?;
+    let mut created = false;
+    for (username, display, partner) in DEMO_PARTNER_USERS {
+        let Some(p) = partners.iter().find(|p| p.name == *partner) else {
+            continue;
+        };
+        if store.username_exists(username).await? {
+            continue;
+        }
+        create_user(
+            store,
+            regions,
+            &CreateUser {
+                username: username.to_string(),
+                display_name: display.to_string(),
+                role: Role::Partner,
+                villages: Vec::new(),
+                password: DEMO_PASSWORD.to_string(),
+                agency: None,
+                partner: Some(p.id),
+            },
+        )
+        .await?;
+        created = true;
+    }
+    Ok(created)
 }
 
 /// A random 32-byte token, hex encoded (from the thread-local CSPRNG, which is

@@ -255,6 +255,11 @@ const STREETS: &[&str] = &[
     "Jl. Pasar",
 ];
 
+/// A standard normal draw (for the other demo generators).
+pub(crate) fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
+    normal(rng)
+}
+
 /// Box-Muller standard normal.
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);

@@ -97,6 +97,14 @@ async fn ref_key(store: &Store) -> Result<Vec<u8>, AccessError> {
     Ok(store.meta(REF_KEY).await?.unwrap_or(k).into_bytes())
 }
 
+/// The pseudonymous references of households (stored, so that links resolve).
+pub async fn references(store: &Store, kks: &[NoKk]) -> Result<Vec<String>, AccessError> {
+    let key = ref_key(store).await?;
+    let refs: Vec<(String, NoKk)> = kks.iter().map(|k| (reference(&key, k), *k)).collect();
+    store.save_household_refs(&refs).await?;
+    Ok(refs.into_iter().map(|(r, _)| r).collect())
+}
+
 fn reference(key: &[u8], kk: &NoKk) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(kk.as_str().as_bytes());

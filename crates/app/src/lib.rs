@@ -4,7 +4,9 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod delivery;
 pub mod demo;
+pub mod demo_programs;
 pub mod eligibility;
 pub mod export;
 pub mod households;

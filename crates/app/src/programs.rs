@@ -6,9 +6,11 @@ use std::collections::HashMap;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use sejahtera_domain::access::Actor;
+use sejahtera_domain::codes::Hubungan;
 use sejahtera_domain::programs::{Command, Decision, Enrollments, Event, Program, decide};
 use sejahtera_domain::region::Level;
-use sejahtera_domain::{NoKk, RegionCode, Regions};
+use sejahtera_domain::{Nik, NoKk, RegionCode, Regions};
 use sejahtera_store::Store;
 
 /// Serializes enrollment decisions within one process, so that two decisions
@@ -21,9 +23,16 @@ pub struct DecisionLock(tokio::sync::Mutex<()>);
 pub async fn create(
     store: &Store,
     regions: &Regions,
+    actor: &Actor,
     program: &Program,
-    created_by: i64,
 ) -> anyhow::Result<i64> {
+    if !actor.may_create_program(&program.agency) {
+        return Err(Denied::Forbidden(format!(
+            "programs of {} are defined by that agency's operators and administrators",
+            program.agency
+        ))
+        .into());
+    }
     program.validate()?;
     crate::eligibility::compile(&program.eligibility)
         .with_context(|| format!("eligibility of {}", program.name))?;
@@ -38,7 +47,13 @@ pub async fn create(
             bail!("exclusive with program {other}: no such program");
         }
     }
-    Ok(store.create_program(program, created_by).await?)
+    let partners: Vec<i64> = store.partners().await?.iter().map(|p| p.id).collect();
+    for p in &program.partners {
+        if !partners.contains(p) {
+            bail!("partner {p}: no such partner (see `sejahtera partner list`)");
+        }
+    }
+    Ok(store.create_program(program, actor.user_id).await?)
 }
 
 /// Candidates of a program before launch: matching households per village.
@@ -90,22 +105,45 @@ pub async fn dry_run(
     Ok(out)
 }
 
-async fn find(store: &Store, id: i64) -> anyhow::Result<Program> {
+/// The program with this id.
+pub async fn find(store: &Store, id: i64) -> anyhow::Result<Program> {
     store
         .programs()
         .await?
         .into_iter()
         .find(|p| p.id == id)
-        .with_context(|| format!("no program with id {id}"))
+        .ok_or_else(|| Denied::NotFound(format!("no program with id {id}")).into())
+}
+
+/// Why a program use case did not run (besides a rule's refusal, which comes
+/// back as `Refusal` or `DeliveryRefusal`): adapters map these to 404, 403, 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No such program, session, partner, referral or household.
+    #[error("{0}")]
+    NotFound(String),
+    /// The actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Malformed or inconsistent input.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Decides `command` for the household `no_kk` in program `program_id` and
 /// appends the event; a refusal comes back as an error whose message says why.
+///
+/// Only the program's agency and administrators decide. On enrollment the
+/// participant is `participant` (a member of the household) or, when not
+/// given, the head of the household.
+#[allow(clippy::too_many_arguments)]
 pub async fn record(
     store: &Store,
     lock: &DecisionLock,
+    actor: &Actor,
     program_id: i64,
     no_kk: &NoKk,
+    participant: Option<&Nik>,
     command: &Command,
     decision: &Decision,
 ) -> anyhow::Result<Event> {
@@ -114,13 +152,20 @@ pub async fn record(
     let program = programs
         .iter()
         .find(|p| p.id == program_id)
-        .with_context(|| format!("no program with id {program_id}"))?;
-    let (household, _) = store
+        .ok_or_else(|| Denied::NotFound(format!("no program with id {program_id}")))?;
+    if !actor.may_run_program(program) {
+        return Err(Denied::Forbidden(format!(
+            "decisions in {} are made by {} and administrators",
+            program.name, program.agency
+        ))
+        .into());
+    }
+    let (household, members) = store
         .household_detail(no_kk)
         .await?
-        .with_context(|| format!("household {no_kk} is not in the registry"))?;
+        .ok_or_else(|| Denied::NotFound(format!("household {no_kk} is not in the registry")))?;
     let state = Enrollments::from_events(&store.enrollment_events().await?);
-    let event = decide(
+    let mut event = decide(
         &state,
         program,
         &programs,
@@ -129,6 +174,30 @@ pub async fn record(
         command,
         decision,
     )?;
+    if matches!(command, Command::Enroll) || event.participant.is_none() {
+        let chosen = match participant {
+            Some(nik) => Some(
+                members
+                    .iter()
+                    .find(|m| &m.nik == nik)
+                    .ok_or_else(|| {
+                        Denied::Invalid(format!("{nik} is not a member of household {no_kk}"))
+                    })?
+                    .nik,
+            ),
+            None => event
+                .participant
+                .and_then(|p| members.iter().find(|m| m.nik.as_u64() == p))
+                .or_else(|| {
+                    members
+                        .iter()
+                        .find(|m| m.hubungan == Some(Hubungan::Kepala))
+                })
+                .or(members.first())
+                .map(|m| m.nik),
+        };
+        event.participant = chosen.map(|n| n.as_u64());
+    }
     store.append_enrollment_event(&event).await?;
     Ok(event)
 }

@@ -250,3 +250,33 @@ pub async fn run(
     let poor = poor_by_truth(&snap, &truth, &lines, rule)?;
     Ok(assess(&snap, &selected, &poor, under))
 }
+
+/// Scores a program's enrollees (every household that has held a place in it)
+/// against the truth, like [`run`] scores an expression's matches.
+pub async fn run_program(
+    store: &Store,
+    regions: &sejahtera_domain::Regions,
+    program_id: i64,
+    under: Option<&RegionCode>,
+    rule: PoorRule,
+    reference_date: chrono::NaiveDate,
+) -> anyhow::Result<TargetingReport> {
+    let program = crate::programs::find(store, program_id).await?;
+    let state =
+        sejahtera_domain::programs::Enrollments::from_events(&store.enrollment_events().await?);
+    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
+    let truth = store.true_consumption().await?;
+    if truth.is_empty() {
+        bail!(
+            "this registry has no true consumption to score against (only the demo has household_truth)"
+        );
+    }
+    let lines = poverty_lines(store, &snap).await?;
+    let selected: Vec<bool> = snap
+        .no_kk
+        .iter()
+        .map(|kk| state.ever_enrolled(program.id, *kk))
+        .collect();
+    let poor = poor_by_truth(&snap, &truth, &lines, rule)?;
+    Ok(assess(&snap, &selected, &poor, under))
+}

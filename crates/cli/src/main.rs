@@ -68,8 +68,10 @@ enum Command {
     Eligibility(commands::eligibility::Args),
     /// Inclusion and exclusion errors of a selection against true consumption, per district.
     Targeting(commands::eligibility::TargetingArgs),
-    /// Programs: define them, dry-run their eligibility per village, record enrollment decisions.
+    /// Programs: define, dry-run, enroll, and run them (sessions, visits, referrals, outcomes).
     Program(commands::program::Args),
+    /// Partners of programs (banks, koperasi, businesses): register and list them.
+    Partner(commands::partner::Args),
     /// Serve the public portal, the staff console and the JSON API (/api/v1).
     Serve(commands::serve::ServeArgs),
     /// Create and list user accounts of the web console.
@@ -119,6 +121,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eligibility(a) => commands::eligibility::run(a, g).await,
         Command::Targeting(a) => commands::eligibility::run_targeting(a, g).await,
         Command::Program(a) => commands::program::run(a, g).await,
+        Command::Partner(a) => commands::partner::run(a, g).await,
         Command::Serve(a) => commands::serve::run(a, g).await,
         Command::User(a) => commands::user::run(a, g).await,
     }

@@ -213,4 +213,33 @@ fn pmt_estimate_score_and_targeting() {
     assert!(lines.last().unwrap().starts_with("(all),(all),"));
     let table = ok(&db, &["targeting", "--select", "desil <= 2"]);
     assert!(table.contains("confusion table"), "{table}");
+    // A program's enrollees: as many selected as the program has participants.
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["program", "stats", "1", "--format", "json"])).unwrap();
+    let t = ok(
+        &db,
+        &[
+            "targeting",
+            "--program",
+            "1",
+            "--under",
+            "53.71",
+            "--format",
+            "json",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_str(&t).unwrap();
+    let all = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["district"] == "(all)")
+        .unwrap();
+    assert_eq!(all["selected"], stats["participants"]);
+    // One selection at a time.
+    let out = run(
+        &db,
+        &["targeting", "--select", "desil <= 2", "--program", "1"],
+    );
+    assert_eq!(out.status.code(), Some(2));
 }

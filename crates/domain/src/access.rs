@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::codes::{Code, UnknownCode};
+use crate::programs::Program;
 use crate::region::RegionCode;
 
 /// A user's role.
@@ -97,9 +98,26 @@ pub struct Actor {
     pub role: Role,
     /// The villages assigned to a village operator (empty for other roles).
     pub villages: BTreeSet<RegionCode>,
+    /// The agency (OPD) an agency operator works for, as programs name it.
+    pub agency: Option<String>,
+    /// The partner organisation a partner account speaks for.
+    pub partner: Option<i64>,
 }
 
 impl Actor {
+    /// The operator at the server's console (the command line): an administrator
+    /// with user id 0, recorded as such in every event.
+    pub fn console() -> Actor {
+        Actor {
+            user_id: 0,
+            username: "console".into(),
+            role: Role::Admin,
+            villages: BTreeSet::new(),
+            agency: None,
+            partner: None,
+        }
+    }
+
     /// Whose registry records (names, NIK, KK numbers, addresses) this actor may read.
     ///
     /// Agency operators see only their programs' participants: until programs
@@ -143,6 +161,45 @@ impl Actor {
     pub fn is_staff(&self) -> bool {
         !matches!(self.role, Role::Citizen | Role::Partner)
     }
+
+    /// Whether the actor may define programs: admins, and agency operators for
+    /// their own agency.
+    pub fn may_create_program(&self, agency: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::AgencyOperator => self.agency.as_deref() == Some(agency),
+            _ => false,
+        }
+    }
+
+    /// Whether the actor may run a program (enroll, sessions and attendance,
+    /// visits, referrals, outcomes): admins, and the operators of the program's
+    /// agency. Planners and auditors read; they do not run programs.
+    pub fn may_run_program(&self, program: &Program) -> bool {
+        self.may_create_program(&program.agency)
+    }
+
+    /// Which of a program's participants the actor may see with their personal
+    /// data: everyone for admins, planners, auditors and the program's agency;
+    /// their own villages for village operators; nobody for the rest.
+    pub fn program_scope(&self, program: &Program) -> RegistryScope {
+        match self.role {
+            Role::Admin | Role::Planner | Role::Auditor => RegistryScope::All,
+            Role::AgencyOperator if self.may_run_program(program) => RegistryScope::All,
+            Role::VillageOperator => RegistryScope::Villages(self.villages.clone()),
+            _ => RegistryScope::Nothing,
+        }
+    }
+
+    /// Whether the actor may see and update a referral addressed to `partner`:
+    /// the partner's own accounts (and admins).
+    pub fn may_handle_referrals_of(&self, partner: i64) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Partner => self.partner == Some(partner),
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +215,8 @@ mod tests {
                 .iter()
                 .map(|v| RegionCode::parse(v).unwrap())
                 .collect(),
+            agency: None,
+            partner: None,
         }
     }
 
@@ -201,5 +260,45 @@ mod tests {
             actor(Role::Admin, &[]).registry_write_scope(),
             RegistryScope::All
         );
+    }
+
+    #[test]
+    fn programs_are_run_by_their_agency_and_read_by_planners() {
+        let p = crate::programs::Program {
+            id: 1,
+            name: "Pelatihan menjahit".into(),
+            sector: crate::programs::Sector::PemberdayaanPerempuan,
+            agency: "Dinas P3A Kota Kupang".into(),
+            kind: crate::programs::ProgramKind::Pelatihan,
+            start: "2026-01-01".parse().unwrap(),
+            end: "2026-12-31".parse().unwrap(),
+            budget: crate::Rupiah::new(0),
+            capacity: 0,
+            quotas: Default::default(),
+            eligibility: "desil <= 4".into(),
+            exclusive_with: Default::default(),
+            partners: Default::default(),
+        };
+        let mut own = actor(Role::AgencyOperator, &[]);
+        own.agency = Some("Dinas P3A Kota Kupang".into());
+        let mut other = actor(Role::AgencyOperator, &[]);
+        other.agency = Some("Dinas Pertanian".into());
+        assert!(own.may_run_program(&p));
+        assert_eq!(own.program_scope(&p), RegistryScope::All);
+        assert!(!other.may_run_program(&p));
+        assert_eq!(other.program_scope(&p), RegistryScope::Nothing);
+        assert!(actor(Role::Admin, &[]).may_run_program(&p));
+        for r in [Role::Planner, Role::Auditor] {
+            assert!(!actor(r, &[]).may_run_program(&p));
+            assert_eq!(actor(r, &[]).program_scope(&p), RegistryScope::All);
+        }
+        for r in [Role::Citizen, Role::Partner] {
+            assert_eq!(actor(r, &[]).program_scope(&p), RegistryScope::Nothing);
+        }
+        let mut bank = actor(Role::Partner, &[]);
+        bank.partner = Some(3);
+        assert!(bank.may_handle_referrals_of(3));
+        assert!(!bank.may_handle_referrals_of(4));
+        assert!(!own.may_handle_referrals_of(3));
     }
 }

@@ -16,6 +16,7 @@
 pub mod access;
 pub mod codes;
 pub mod date;
+pub mod delivery;
 pub mod eligibility;
 pub mod ids;
 pub mod money;

@@ -10,7 +10,7 @@
 //! message says why. The store and the use cases (issue 6, second half) append
 //! the events and fold them back with [`Enrollments::apply`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -88,6 +88,8 @@ pub struct Program {
     pub eligibility: String,
     /// Programs a household may not be in at the same time as this one.
     pub exclusive_with: BTreeSet<i64>,
+    /// Partners (banks, koperasi, businesses) participants may be referred to.
+    pub partners: BTreeSet<i64>,
 }
 
 /// Why a program definition is invalid.
@@ -234,6 +236,9 @@ pub struct Event {
     pub at: DateTime<Utc>,
     /// Why (free text, required for exits and corrections).
     pub why: String,
+    /// The member who takes part (NIK), set when the household enrolls; later
+    /// events carry it over.
+    pub participant: Option<u64>,
 }
 
 /// A refused command, with the reason a person can act on.
@@ -286,6 +291,8 @@ pub enum Refusal {
 #[derive(Debug, Clone, Default)]
 pub struct Enrollments {
     current: HashMap<(i64, u64), (Status, RegionCode)>,
+    ever_enrolled: HashSet<(i64, u64)>,
+    participants: HashMap<(i64, u64), u64>,
 }
 
 impl Enrollments {
@@ -300,8 +307,38 @@ impl Enrollments {
 
     /// Applies one event.
     pub fn apply(&mut self, ev: &Event) {
-        self.current
-            .insert((ev.program, ev.household), (ev.status, ev.village.clone()));
+        let key = (ev.program, ev.household);
+        self.current.insert(key, (ev.status, ev.village.clone()));
+        if ev.status.holds_a_place() {
+            self.ever_enrolled.insert(key);
+        }
+        if let Some(p) = ev.participant {
+            self.participants.insert(key, p);
+        }
+    }
+
+    /// Whether the household has ever held a place in the program (enrolled or
+    /// active at some time, whatever it is now): who may attend sessions, be
+    /// visited, referred or followed up as a participant.
+    pub fn ever_enrolled(&self, program: i64, household: u64) -> bool {
+        self.ever_enrolled.contains(&(program, household))
+    }
+
+    /// The member taking part for a household, if recorded.
+    pub fn participant(&self, program: i64, household: u64) -> Option<u64> {
+        self.participants.get(&(program, household)).copied()
+    }
+
+    /// Every household of a program with its current status and village, in KK order.
+    pub fn of_program(&self, program: i64) -> Vec<(u64, Status, RegionCode)> {
+        let mut out: Vec<_> = self
+            .current
+            .iter()
+            .filter(|((p, _), _)| *p == program)
+            .map(|((_, h), (s, v))| (*h, *s, v.clone()))
+            .collect();
+        out.sort_by_key(|(h, _, _)| *h);
+        out
     }
 
     /// A household's status in a program.
@@ -437,6 +474,7 @@ pub fn decide(
         actor: decision.actor,
         at: decision.at,
         why: decision.why.clone(),
+        participant: state.participant(program.id, household),
     })
 }
 
@@ -476,6 +514,7 @@ mod tests {
             quotas: BTreeMap::new(),
             eligibility: "desil <= 4".into(),
             exclusive_with: BTreeSet::new(),
+            partners: BTreeSet::new(),
         }
     }
 

@@ -28,6 +28,10 @@ pub struct UserRecord {
     pub created_at: String,
     /// Villages assigned (village operators).
     pub villages: BTreeSet<RegionCode>,
+    /// The agency (agency operators).
+    pub agency: Option<String>,
+    /// The partner organisation (partner accounts).
+    pub partner: Option<i64>,
 }
 
 /// A new user to store.
@@ -43,6 +47,10 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     /// Villages (village operators).
     pub villages: &'a BTreeSet<RegionCode>,
+    /// The agency (agency operators).
+    pub agency: Option<&'a str>,
+    /// The partner organisation (partner accounts).
+    pub partner: Option<i64>,
 }
 
 /// A stored session and its user.
@@ -56,22 +64,23 @@ pub struct SessionRecord {
     pub expires_at: String,
 }
 
-const USER_SELECT: &str =
-    "SELECT id, username, display_name, role, password_hash, disabled, created_at FROM users";
+const USER_SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at, agency, partner_id FROM users";
 
 impl Store {
     /// Creates a user; fails if the username exists.
     pub async fn create_user(&self, u: &NewUser<'_>) -> Result<i64> {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, display_name, role, password_hash, disabled, created_at) \
-             VALUES (?, ?, ?, ?, 0, ?) RETURNING id",
+            "INSERT INTO users (username, display_name, role, password_hash, disabled, created_at, \
+             agency, partner_id) VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
         )
         .bind(u.username)
         .bind(u.display_name)
         .bind(u.role.as_str())
         .bind(u.password_hash)
         .bind(chrono::Utc::now().to_rfc3339())
+        .bind(u.agency)
+        .bind(u.partner)
         .fetch_one(&mut *tx)
         .await?;
         for v in u.villages {
@@ -179,6 +188,8 @@ impl Store {
                 .iter()
                 .map(|v| RegionCode::parse(v).map_err(|e| StoreError::Corrupt(e.to_string())))
                 .collect::<Result<_>>()?,
+            agency: r.try_get(7)?,
+            partner: r.try_get(8)?,
         })
     }
 

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod delivery;
 mod programs;
 mod registry;
 mod rows;
@@ -25,6 +26,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{NewUser, SessionRecord, UserRecord};
+pub use delivery::ReferralUpdate;
 pub use registry::{
     BulkWrite, Counts, DistrictCount, GENERATION_KEY, ImportRun, PersonKeys, WriteStats,
 };

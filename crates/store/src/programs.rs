@@ -46,6 +46,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for partner in &p.partners {
+            sqlx::query("INSERT INTO program_partners (program_id, partner_id) VALUES (?, ?)")
+                .bind(id)
+                .bind(*partner)
+                .execute(&mut *tx)
+                .await?;
+        }
         for other in &p.exclusive_with {
             sqlx::query("INSERT INTO program_exclusions (program_id, other_id) VALUES (?, ?)")
                 .bind(id)
@@ -71,6 +78,9 @@ impl Store {
         let exclusions = sqlx::query("SELECT program_id, other_id FROM program_exclusions")
             .fetch_all(&self.pool)
             .await?;
+        let partners = sqlx::query("SELECT program_id, partner_id FROM program_partners")
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: i64 = r.try_get(0)?;
@@ -94,6 +104,13 @@ impl Store {
             {
                 ex.insert(row.try_get::<i64, _>(1)?);
             }
+            let mut with = BTreeSet::new();
+            for row in partners
+                .iter()
+                .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
+            {
+                with.insert(row.try_get::<i64, _>(1)?);
+            }
             out.push(Program {
                 id,
                 name: r.try_get(1)?,
@@ -107,33 +124,34 @@ impl Store {
                 eligibility: r.try_get(9)?,
                 quotas: q,
                 exclusive_with: ex,
+                partners: with,
             });
         }
         Ok(out)
     }
 
+    /// Appends enrollment events in one transaction (all or none).
+    pub async fn append_enrollment_events(&self, events: &[Event]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for e in events {
+            insert_event(e).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Appends an enrollment event; returns its id.
     pub async fn append_enrollment_event(&self, e: &Event) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO enrollment_events (program_id, no_kk, village_code, status, reason, actor, at, why) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(e.program)
-        .bind(format!("{:016}", e.household))
-        .bind(e.village.as_str())
-        .bind(e.status.as_str())
-        .bind(e.reason.as_deref())
-        .bind(e.actor)
-        .bind(e.at.to_rfc3339())
-        .bind(&e.why)
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(insert_event(e)
+            .execute(&self.pool)
+            .await?
+            .last_insert_rowid())
     }
 
     /// Every enrollment event, in the order recorded.
     pub async fn enrollment_events(&self) -> Result<Vec<Event>> {
         let rows = sqlx::query(
-            "SELECT program_id, no_kk, village_code, status, reason, actor, at, why \
+            "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant \
              FROM enrollment_events ORDER BY id",
         )
         .fetch_all(&self.pool)
@@ -151,8 +169,30 @@ impl Store {
                         .map_err(corrupt)?
                         .with_timezone(&Utc),
                     why: r.try_get(7)?,
+                    participant: r
+                        .try_get::<Option<&str>, _>(8)?
+                        .map(|s| s.parse().map_err(corrupt))
+                        .transpose()?,
                 })
             })
             .collect()
     }
+}
+
+fn insert_event(
+    e: &Event,
+) -> sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+    sqlx::query(
+        "INSERT INTO enrollment_events (program_id, no_kk, village_code, status, reason, actor, at, why, \
+         participant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.program)
+    .bind(format!("{:016}", e.household))
+    .bind(e.village.as_str())
+    .bind(e.status.as_str())
+    .bind(e.reason.as_deref())
+    .bind(e.actor)
+    .bind(e.at.to_rfc3339())
+    .bind(&e.why)
+    .bind(e.participant.map(|n| format!("{n:016}")))
 }

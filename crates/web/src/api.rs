@@ -48,6 +48,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/targeting", post(targeting))
         .route("/users", get(users).post(create_user))
         .route("/users/{id}/status", post(user_status))
+        .merge(crate::programs_api::routes())
         .fallback(not_found)
 }
 
@@ -72,7 +73,7 @@ struct PageQuery {
     parent: Option<String>,
 }
 
-fn private_json(v: impl Serialize) -> Response {
+pub(crate) fn private_json(v: impl Serialize) -> Response {
     let mut r = Json(v).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -427,6 +428,10 @@ struct NewUserBody {
     #[serde(default)]
     villages: Vec<String>,
     password: String,
+    #[serde(default)]
+    agency: Option<String>,
+    #[serde(default)]
+    partner: Option<i64>,
 }
 
 async fn create_user(
@@ -444,6 +449,8 @@ async fn create_user(
         role,
         villages: b.villages,
         password: b.password,
+        agency: b.agency,
+        partner: b.partner,
     };
     match accounts::create_user(&st.store, &st.regions, &req).await {
         Ok(id) => {
@@ -496,7 +503,12 @@ pub(crate) fn poor_rule(share: &str) -> Result<sejahtera_app::targeting::PoorRul
 
 #[derive(Debug, Deserialize)]
 struct TargetingBody {
+    /// An eligibility expression (or, with `program`, empty).
+    #[serde(default)]
     select: String,
+    /// Score a program's enrollees instead of an expression.
+    #[serde(default)]
+    program: Option<i64>,
     under: Option<String>,
     poor_share: Option<f64>,
 }
@@ -526,16 +538,29 @@ async fn targeting(
     };
     let rule = poor_rule(&b.poor_share.map(|q| q.to_string()).unwrap_or_default())
         .map_err(Failure::BadRequest)?;
-    let report = sejahtera_app::targeting::run(
-        &st.store,
-        &st.regions,
-        &b.select,
-        under.as_ref(),
-        rule,
-        sejahtera_app::import::today_in_indonesia(),
-    )
-    .await
-    .map_err(|e| Failure::BadRequest(format!("{e:#}")))?;
+    let today = sejahtera_app::import::today_in_indonesia();
+    let report = match b.program {
+        Some(p) => sejahtera_app::targeting::run_program(
+            &st.store,
+            &st.regions,
+            p,
+            under.as_ref(),
+            rule,
+            today,
+        )
+        .await
+        .map_err(Failure::of_program)?,
+        None => sejahtera_app::targeting::run(
+            &st.store,
+            &st.regions,
+            &b.select,
+            under.as_ref(),
+            rule,
+            today,
+        )
+        .await
+        .map_err(|e| Failure::BadRequest(format!("{e:#}")))?,
+    };
     let districts: Vec<Value> = report
         .districts
         .iter()
@@ -548,6 +573,7 @@ async fn targeting(
         .collect();
     Ok(private_json(json!({
         "select": b.select,
+        "program": b.program,
         "districts": districts,
         "total": confusion_json(&report.total),
         "unknown": report.unknown,

@@ -33,6 +33,12 @@ pub enum Failure {
     /// Nothing there.
     #[error("not found")]
     NotFound,
+    /// Nothing there, saying what was looked for.
+    #[error("{0}")]
+    Missing(String),
+    /// A rule refused the request (capacity, quota, exclusivity, lifecycle…).
+    #[error("{0}")]
+    Refused(String),
     /// Too many attempts.
     #[error("{message}")]
     TooMany {
@@ -52,7 +58,8 @@ impl Failure {
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             Failure::Unauthorized | Failure::BadCredentials => StatusCode::UNAUTHORIZED,
             Failure::Forbidden(_) => StatusCode::FORBIDDEN,
-            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::NotFound | Failure::Missing(_) => StatusCode::NOT_FOUND,
+            Failure::Refused(_) => StatusCode::CONFLICT,
             Failure::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -64,7 +71,8 @@ impl Failure {
             Failure::Unauthorized => "unauthorized",
             Failure::BadCredentials => "invalid_credentials",
             Failure::Forbidden(_) => "forbidden",
-            Failure::NotFound => "not_found",
+            Failure::NotFound | Failure::Missing(_) => "not_found",
+            Failure::Refused(_) => "refused",
             Failure::TooMany { .. } => "too_many_requests",
             Failure::Internal(_) => "internal",
         }
@@ -89,6 +97,40 @@ impl Failure {
 impl From<sejahtera_store::StoreError> for Failure {
     fn from(e: sejahtera_store::StoreError) -> Failure {
         Failure::Internal(e.into())
+    }
+}
+
+impl Failure {
+    /// Classifies an error of a program use case: a rule's refusal (409), not
+    /// found (404), forbidden (403), invalid input (400) or ours (500).
+    pub fn of_program(e: anyhow::Error) -> Failure {
+        use sejahtera_app::programs::Denied;
+        if let Some(r) = e.downcast_ref::<sejahtera_domain::programs::Refusal>() {
+            return Failure::Refused(r.to_string());
+        }
+        if let Some(r) = e.downcast_ref::<sejahtera_domain::delivery::DeliveryRefusal>() {
+            return Failure::Refused(r.to_string());
+        }
+        if let Some(r) = e.downcast_ref::<sejahtera_domain::programs::ProgramError>() {
+            return Failure::BadRequest(r.to_string());
+        }
+        if let Some(AccessError::Store(_)) = e.downcast_ref::<AccessError>() {
+            return Failure::Internal(e);
+        }
+        match e.downcast::<Denied>() {
+            Ok(Denied::NotFound(m)) => Failure::Missing(m),
+            Ok(Denied::Forbidden(m)) => Failure::Forbidden(m),
+            Ok(Denied::Invalid(m)) => Failure::BadRequest(m),
+            Err(e) => {
+                // Validation errors of the use cases come back as plain messages
+                // with context (eligibility syntax, unknown villages or partners).
+                if e.chain().any(|c| c.is::<sejahtera_store::StoreError>()) {
+                    Failure::Internal(e)
+                } else {
+                    Failure::BadRequest(format!("{e:#}"))
+                }
+            }
+        }
     }
 }
 

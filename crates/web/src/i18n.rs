@@ -241,6 +241,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Initial password (at least 10 characters)",
     ),
     ("usr.created", "Pengguna dibuat", "User created"),
+    (
+        "usr.agency",
+        "Perangkat daerah (operator OPD), persis seperti nama pada program",
+        "Agency (agency operators), exactly as its programs name it",
+    ),
+    (
+        "usr.partner",
+        "Nomor mitra (akun mitra)",
+        "Partner id (partner accounts)",
+    ),
     ("usr.status", "Status", "Status"),
     ("usr.active", "aktif", "active"),
     ("usr.disabled", "nonaktif", "disabled"),
@@ -280,6 +290,231 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("err.back", "Kembali ke beranda", "Back to home"),
     ("sex.L", "Laki-laki", "Male"),
     ("sex.P", "Perempuan", "Female"),
+    ("nav.programs", "Program", "Programs"),
+    ("nav.referrals", "Rujukan", "Referrals"),
+    ("pg.title", "Program", "Programs"),
+    (
+        "pg.intro",
+        "Program pemerintah daerah untuk rumah tangga: pelatihan, pendampingan, akses pasar dan kredit. Hanya angka agregat yang ditampilkan.",
+        "Regional government programs for households: training, mentoring, market access and credit. Only aggregate figures are shown.",
+    ),
+    ("pg.name", "Program", "Program"),
+    ("pg.sector", "Sektor", "Sector"),
+    ("pg.kind", "Jenis", "Kind"),
+    ("pg.agency", "Perangkat daerah (OPD)", "Agency (OPD)"),
+    ("pg.period", "Periode", "Period"),
+    ("pg.start", "Mulai", "Start"),
+    ("pg.end", "Selesai", "End"),
+    ("pg.budget", "Anggaran", "Budget"),
+    (
+        "pg.capacity",
+        "Kapasitas (rumah tangga)",
+        "Capacity (households)",
+    ),
+    (
+        "pg.quotas",
+        "Kuota per kelurahan/desa (KODE=N, dipisah koma)",
+        "Quotas per village (CODE=N, comma separated)",
+    ),
+    ("pg.quota", "Kuota", "Quota"),
+    ("pg.eligibility", "Kriteria kelayakan", "Eligibility"),
+    ("pg.partners", "Mitra", "Partners"),
+    ("pg.partner", "Mitra", "Partner"),
+    (
+        "pg.partner_ids",
+        "Nomor mitra (dipisah koma)",
+        "Partner ids (comma separated)",
+    ),
+    ("pg.participants", "Peserta", "Participants"),
+    ("pg.participant", "Peserta", "Participant"),
+    (
+        "pg.participant_nik",
+        "NIK peserta (bila bukan kepala keluarga)",
+        "Participant's NIK (if not the head)",
+    ),
+    ("pg.graduation", "Tingkat kelulusan", "Graduation rate"),
+    ("pg.businesses", "Usaha dimulai", "Businesses started"),
+    (
+        "pg.followed",
+        "Peserta dipantau hasilnya",
+        "Participants followed up",
+    ),
+    ("pg.sessions", "Sesi pelatihan", "Training sessions"),
+    ("pg.attendance", "Kehadiran", "Attendance"),
+    ("pg.attendance_rate", "Tingkat kehadiran", "Attendance rate"),
+    ("pg.visits", "Kunjungan pendampingan", "Mentoring visits"),
+    ("pg.referrals", "Rujukan ke mitra", "Referrals to partners"),
+    (
+        "pg.referral_amount",
+        "Kredit/pesanan diperoleh lewat rujukan",
+        "Credit/orders obtained through referrals",
+    ),
+    ("pg.results", "Hasil", "Results"),
+    (
+        "pg.by_district",
+        "Peserta menurut kecamatan dan jenis kelamin",
+        "Participants by district and sex",
+    ),
+    ("pg.total", "Jumlah", "Total"),
+    (
+        "pg.suppression",
+        "Sel dengan 1–4 peserta tidak ditampilkan (—) untuk melindungi privasi; batas",
+        "Cells with 1–4 participants are not shown (—) to protect privacy; threshold",
+    ),
+    (
+        "pg.graduation_def",
+        "Tingkat kelulusan = lulus / (lulus + keluar). Peserta = rumah tangga yang pernah terdaftar.",
+        "Graduation rate = graduated / (graduated + exited). Participants = households ever enrolled.",
+    ),
+    (
+        "pg.public_note",
+        "Data pribadi peserta tidak pernah ditampilkan di halaman publik.",
+        "Participants' personal data is never shown on public pages.",
+    ),
+    ("pg.public_page", "Halaman publik", "Public page"),
+    ("pg.new", "Program baru", "New program"),
+    ("pg.create", "Buat program", "Create program"),
+    (
+        "pg.dry_run",
+        "Uji coba kriteria (calon per kelurahan/desa)",
+        "Dry run (candidates per village)",
+    ),
+    (
+        "pg.dry_run_show",
+        "Hitung calon per kelurahan/desa",
+        "Count candidates per village",
+    ),
+    ("pg.decide", "Keputusan kepesertaan", "Enrollment decision"),
+    ("pg.action", "Tindakan", "Action"),
+    ("pg.why", "Alasan keputusan", "Why"),
+    (
+        "pg.exit_reason",
+        "Alasan keluar (untuk keluar)",
+        "Exit reason (for exit)",
+    ),
+    (
+        "pg.correct_to",
+        "Koreksi menjadi (untuk koreksi)",
+        "Correct to (for correct)",
+    ),
+    ("pg.record", "Catat", "Record"),
+    (
+        "pg.enrollees",
+        "Calon dan peserta",
+        "Candidates and participants",
+    ),
+    ("pg.status", "Status", "Status"),
+    ("pg.attended", "Hadir (sesi)", "Attended (sessions)"),
+    ("pg.income", "Pendapatan bulanan", "Monthly income"),
+    ("pg.business", "Punya usaha", "Runs a business"),
+    ("pg.employed", "Bekerja", "Employed"),
+    ("pg.yes", "ya", "yes"),
+    ("pg.no", "tidak", "no"),
+    (
+        "pg.no_pii",
+        "Daftar peserta hanya untuk OPD pelaksana, perencana, auditor dan admin.",
+        "The participant list is for the implementing agency, planners, auditors and admins.",
+    ),
+    ("pg.date", "Tanggal", "Date"),
+    ("pg.topic", "Topik", "Topic"),
+    ("pg.place", "Tempat", "Place"),
+    ("pg.present", "Hadir", "Present"),
+    ("pg.absent", "Tidak hadir", "Absent"),
+    ("pg.save", "Simpan", "Save"),
+    ("pg.add_session", "Tambah sesi", "Add session"),
+    ("pg.notes", "Catatan", "Notes"),
+    ("pg.add_visit", "Catat kunjungan", "Record visit"),
+    ("pg.service", "Layanan", "Service"),
+    ("pg.refer", "Rujuk", "Refer"),
+    ("pg.result", "Hasil", "Result"),
+    ("pg.amount", "Nilai (Rp)", "Amount (Rp)"),
+    ("pg.referred_on", "Dirujuk", "Referred"),
+    ("pg.updated_on", "Diperbarui", "Updated"),
+    ("pg.outcomes", "Hasil peserta", "Outcomes"),
+    (
+        "pg.import_outcomes",
+        "Impor hasil (CSV)",
+        "Import outcomes (CSV)",
+    ),
+    ("pg.import", "Impor", "Import"),
+    (
+        "pg.import_report",
+        "Laporan impor hasil",
+        "Outcome import report",
+    ),
+    ("pg.accepted", "diterima", "accepted"),
+    ("pg.rejected", "ditolak", "rejected"),
+    ("pg.line", "Baris", "Line"),
+    ("pg.column", "Kolom", "Column"),
+    ("pg.reason", "Alasan", "Reason"),
+    ("pg.done.created", "Program dibuat.", "Program created."),
+    (
+        "pg.done.decision",
+        "Keputusan dicatat.",
+        "Decision recorded.",
+    ),
+    ("pg.done.session", "Sesi ditambahkan.", "Session added."),
+    (
+        "pg.done.attendance",
+        "Kehadiran disimpan.",
+        "Attendance saved.",
+    ),
+    ("pg.done.visit", "Kunjungan dicatat.", "Visit recorded."),
+    ("pg.done.referral", "Rujukan dikirim.", "Referral sent."),
+    ("pg.done.outcome", "Hasil dicatat.", "Outcome recorded."),
+    (
+        "pg.done.referral_status",
+        "Status rujukan diperbarui.",
+        "Referral status updated.",
+    ),
+    ("code.sector.pertanian", "Pertanian", "Agriculture"),
+    ("code.sector.perikanan", "Perikanan", "Fisheries"),
+    (
+        "code.sector.industri_kreatif",
+        "Industri kreatif",
+        "Creative industries",
+    ),
+    ("code.sector.umkm", "UMKM", "Micro & small enterprises"),
+    (
+        "code.sector.pemberdayaan_perempuan",
+        "Pemberdayaan perempuan",
+        "Women's empowerment",
+    ),
+    (
+        "code.sector.infrastruktur",
+        "Infrastruktur",
+        "Infrastructure",
+    ),
+    ("code.sector.kesehatan", "Kesehatan", "Health"),
+    ("code.sector.air_bersih", "Air bersih", "Clean water"),
+    ("code.sector.pendidikan", "Pendidikan", "Education"),
+    ("code.kind.pelatihan", "Pelatihan", "Training"),
+    ("code.kind.pendampingan", "Pendampingan", "Mentoring"),
+    ("code.kind.hibah", "Hibah", "Grant"),
+    ("code.kind.akses_pasar", "Akses pasar", "Market access"),
+    ("code.kind.akses_kredit", "Akses kredit", "Credit access"),
+    ("code.kind.layanan", "Layanan", "Service"),
+    ("code.status.candidate", "calon", "candidate"),
+    ("code.status.enrolled", "terdaftar", "enrolled"),
+    ("code.status.active", "aktif", "active"),
+    ("code.status.graduated", "lulus", "graduated"),
+    ("code.status.exited", "keluar", "exited"),
+    ("code.action.propose", "usulkan sebagai calon", "propose"),
+    ("code.action.enroll", "daftarkan", "enroll"),
+    ("code.action.activate", "aktifkan", "activate"),
+    ("code.action.graduate", "luluskan", "graduate"),
+    ("code.action.exit", "keluarkan", "exit"),
+    ("code.action.correct", "koreksi", "correct"),
+    ("code.referral.referred", "dirujuk", "referred"),
+    ("code.referral.accepted", "diterima", "accepted"),
+    ("code.referral.rejected", "ditolak", "rejected"),
+    ("code.referral.completed", "selesai", "completed"),
+    ("code.service.kur", "KUR", "KUR credit"),
+    ("code.service.kredit", "Kredit", "Credit"),
+    ("code.service.tabungan", "Tabungan", "Savings"),
+    ("code.service.akses_pasar", "Akses pasar", "Market access"),
+    ("code.service.sarana", "Sarana produksi", "Inputs"),
+    ("code.service.pelatihan", "Pelatihan", "Training"),
 ];
 
 /// Indonesian month names.
@@ -359,6 +594,31 @@ impl Tr {
         }
     }
 
+    /// The label of a code (`code.KIND.VALUE`), or the code itself when unknown.
+    pub fn code<'a>(&self, kind: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
+        let key = format!("code.{kind}.{value}");
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, id, en)) => std::borrow::Cow::Borrowed(match self.lang {
+                Lang::Id => id,
+                Lang::En => en,
+            }),
+            None => std::borrow::Cow::Borrowed(value),
+        }
+    }
+
+    /// The confirmation of a finished action (`pg.done.KEY`).
+    pub fn done(&self, key: &str) -> &'static str {
+        self.t(&format!("pg.done.{key}"))
+    }
+
+    /// A public count: "—" when suppressed.
+    pub fn cell(&self, c: &sejahtera_app::delivery::Cell) -> String {
+        match c.value {
+            Some(v) => self.int(v),
+            None => "—".into(),
+        }
+    }
+
     /// A whole number with thousands separators (`1.250.000` / `1,250,000`).
     pub fn int(&self, n: impl Val<u64>) -> String {
         let n = n.val();
@@ -396,7 +656,8 @@ impl Tr {
     }
 
     /// A date as `22 November 2026`.
-    pub fn date(&self, d: NaiveDate) -> String {
+    pub fn date(&self, d: impl Val<NaiveDate>) -> String {
+        let d = d.val();
         let months = match self.lang {
             Lang::Id => &MONTHS_ID,
             Lang::En => &MONTHS_EN,
@@ -504,6 +765,28 @@ mod tests {
         for (k, id, en) in TEXTS {
             assert!(seen.insert(*k), "duplicate key {k}");
             assert!(!id.is_empty() && !en.is_empty(), "{k} lacks a translation");
+        }
+    }
+
+    #[test]
+    fn every_program_code_has_a_label_in_both_languages() {
+        use sejahtera_domain::codes::Code;
+        fn all<C: Code>(kind: &str) {
+            for (_, v) in C::ALL {
+                let key = format!("code.{kind}.{v}");
+                assert!(
+                    TEXTS.iter().any(|(k, _, _)| *k == key),
+                    "{key} is not in TEXTS"
+                );
+            }
+        }
+        all::<sejahtera_domain::programs::Sector>("sector");
+        all::<sejahtera_domain::programs::ProgramKind>("kind");
+        all::<sejahtera_domain::programs::Status>("status");
+        all::<sejahtera_domain::delivery::ReferralStatus>("referral");
+        all::<sejahtera_domain::delivery::Service>("service");
+        for key in super::super::program_pages_done_keys() {
+            assert_ne!(Tr::new(Lang::En).done(key), "??", "pg.done.{key}");
         }
     }
 

@@ -18,6 +18,8 @@ pub mod map;
 mod metrics;
 mod openapi;
 mod pages;
+mod program_pages;
+mod programs_api;
 mod state;
 mod views;
 
@@ -142,6 +144,7 @@ pub async fn shutdown_signal() {
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(pages::routes())
+        .merge(program_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(metrics::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -152,4 +155,10 @@ fn router(state: Arc<AppState>) -> Router {
             state::MAX_UPLOAD_BYTES,
         ))
         .with_state(state)
+}
+
+/// The confirmation keys of the program pages (for the i18n test).
+#[cfg(test)]
+pub(crate) fn program_pages_done_keys() -> &'static [&'static str] {
+    program_pages::DONE
 }

@@ -21,7 +21,110 @@ pub(crate) const OPERATIONS: &[(&str, &str)] = &[
     ("/users", "get"),
     ("/users", "post"),
     ("/users/{id}/status", "post"),
+    ("/programs", "get"),
+    ("/programs", "post"),
+    ("/programs/{id}", "get"),
+    ("/programs/{id}/dry-run", "get"),
+    ("/programs/{id}/enrollments", "get"),
+    ("/programs/{id}/decisions", "post"),
+    ("/programs/{id}/sessions", "get"),
+    ("/programs/{id}/sessions", "post"),
+    ("/sessions/{id}/attendance", "post"),
+    ("/programs/{id}/visits", "get"),
+    ("/programs/{id}/visits", "post"),
+    ("/programs/{id}/referrals", "post"),
+    ("/referrals", "get"),
+    ("/referrals/{id}/status", "post"),
+    ("/programs/{id}/outcomes", "get"),
+    ("/programs/{id}/outcomes", "post"),
+    ("/programs/{id}/outcomes/import", "post"),
+    ("/programs/{id}/panel", "get"),
+    ("/partners", "get"),
+    ("/partners", "post"),
 ];
+
+fn id_param() -> Value {
+    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}})
+}
+
+fn body(required: &[&str], properties: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": properties}}}})
+}
+
+/// A state-changing call on a program (the usual errors).
+fn write_op(summary: &str, req: Value, created: &str) -> Value {
+    json!({"summary": summary, "security": [{"session": []}], "parameters": [csrf(), id_param()], "requestBody": req,
+        "responses": {"201": ok(created, json!({"type": "object"})), "400": err("Invalid field"), "401": err("Not signed in"),
+            "403": err("Not the program's agency (or an admin), or missing CSRF token"), "404": err("No such program"),
+            "409": err("Refused by a rule (capacity, quota, exclusivity, lifecycle, participant, period, partner…); the message says why")}})
+}
+
+/// A read of a program's personal data (scoped by role).
+fn read_op(summary: &str, item: Value) -> Value {
+    json!({"summary": summary, "security": [{"session": []}], "parameters": [id_param()],
+        "responses": {"200": ok("Items", json!({"type": "object", "properties": {"items": {"type": "array", "items": item}}})),
+            "401": err("Not signed in"), "403": err("Role may not see this program's participants"), "404": err("No such program")}})
+}
+
+/// The programs part of the document.
+fn program_paths() -> Value {
+    let obj = json!({"type": "object"});
+    json!({
+      "/programs": {
+        "get": {"summary": "Programs with their public aggregates (no personal data)", "responses": {"200": ok("Programs", paged(json!({"$ref": "#/components/schemas/Program"})))}},
+        "post": {"summary": "Define a program (admins; agency operators for their own agency)", "security": [{"session": []}], "parameters": [csrf()],
+          "requestBody": body(&["name", "sector", "agency", "kind", "start", "end", "budget", "eligibility"], json!({
+            "name": {"type": "string"}, "sector": {"type": "string", "enum": ["pertanian", "perikanan", "industri_kreatif", "umkm", "pemberdayaan_perempuan", "infrastruktur", "kesehatan", "air_bersih", "pendidikan"]},
+            "agency": {"type": "string"}, "kind": {"type": "string", "enum": ["pelatihan", "pendampingan", "hibah", "akses_pasar", "akses_kredit", "layanan"]},
+            "start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}, "budget": {"type": "integer", "description": "Rupiah"},
+            "capacity": {"type": "integer", "description": "0: no limit"}, "quotas": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "village code → most households"},
+            "eligibility": {"type": "string", "example": "desil <= 4 and kepala.jenis_kelamin == \"P\""},
+            "exclusive_with": {"type": "array", "items": {"type": "integer"}}, "partners": {"type": "array", "items": {"type": "integer"}}})),
+          "responses": {"201": ok("Created", obj.clone()), "400": err("Invalid field, expression or period"), "401": err("Not signed in"), "403": err("Not this agency's operator, or missing CSRF token")}}},
+      "/programs/{id}": {"get": {"summary": "A program and its public aggregates: participants by district and sex (cells under 5 suppressed), status counts, graduation rate, businesses started, sessions, attendance, referrals",
+        "parameters": [id_param()], "responses": {"200": ok("Program and stats", json!({"type": "object", "properties": {"program": {"$ref": "#/components/schemas/Program"}, "stats": {"$ref": "#/components/schemas/ProgramStats"}}})), "404": err("No such program")}}},
+      "/programs/{id}/dry-run": {"get": {"summary": "Households matching the eligibility expression per village, before launch (staff)", "security": [{"session": []}], "parameters": [id_param()],
+        "responses": {"200": ok("Counts per village", obj.clone()), "401": err("Not signed in"), "403": err("Not staff"), "404": err("No such program")}}},
+      "/programs/{id}/enrollments": {"get": read_op("Candidates and participants with status, participant name, attendance and latest outcome (personal data, scoped)", obj.clone())},
+      "/programs/{id}/decisions": {"post": write_op("Record a decision: propose, enroll, activate, graduate, exit (with reason) or correct (with to); an append-only event",
+          body(&["no_kk", "action", "why"], json!({"no_kk": {"type": "string"}, "action": {"type": "string", "enum": ["propose", "enroll", "activate", "graduate", "exit", "correct"]},
+            "why": {"type": "string"}, "reason": {"type": "string"}, "to": {"type": "string"}, "participant": {"type": "string", "description": "NIK of the member taking part (default: the head)"}})), "Recorded")},
+      "/programs/{id}/sessions": {
+        "get": {"summary": "Training sessions with attendance counts (staff)", "security": [{"session": []}], "parameters": [id_param()],
+          "responses": {"200": ok("Sessions", obj.clone()), "401": err("Not signed in"), "404": err("No such program")}},
+        "post": write_op("Add a training session (within the program's period)", body(&["date", "topic"], json!({"date": {"type": "string", "format": "date"}, "topic": {"type": "string"}, "place": {"type": "string"}})), "Created")},
+      "/sessions/{id}/attendance": {"post": write_op("Record attendance (participants only; all or nothing)",
+          body(&["marks"], json!({"marks": {"type": "array", "items": {"type": "object", "properties": {"no_kk": {"type": "string"}, "present": {"type": "boolean"}}}}})), "Recorded")},
+      "/programs/{id}/visits": {
+        "get": read_op("Mentoring visits (personal data, scoped)", obj.clone()),
+        "post": write_op("Record a mentoring visit", body(&["no_kk", "date", "notes"], json!({"no_kk": {"type": "string"}, "date": {"type": "string", "format": "date"}, "notes": {"type": "string"}})), "Created")},
+      "/programs/{id}/referrals": {"post": write_op("Refer a participant to one of the program's partners for a service it offers",
+          body(&["no_kk", "partner", "service"], json!({"no_kk": {"type": "string"}, "partner": {"type": "integer"}, "service": {"type": "string", "enum": ["kur", "kredit", "tabungan", "akses_pasar", "sarana", "pelatihan"]}, "date": {"type": "string", "format": "date"}})), "Created")},
+      "/referrals": {"get": {"summary": "Referrals you may see: a partner account sees those addressed to it; staff those of programs they may see",
+          "security": [{"session": []}], "parameters": [{"name": "program", "in": "query", "schema": {"type": "integer"}}],
+          "responses": {"200": ok("Referrals", obj.clone()), "401": err("Not signed in")}}},
+      "/referrals/{id}/status": {"post": {"summary": "Move a referral on: referred → accepted | rejected, accepted → completed | rejected (a result is needed to complete or reject); by the partner or the program's agency",
+          "security": [{"session": []}], "parameters": [csrf(), id_param()],
+          "requestBody": body(&["status"], json!({"status": {"type": "string", "enum": ["accepted", "rejected", "completed"]}, "result": {"type": "string"}, "amount": {"type": "integer"}, "date": {"type": "string", "format": "date"}})),
+          "responses": {"200": ok("The referral", obj.clone()), "400": err("Invalid field"), "401": err("Not signed in"), "403": err("Not the partner or the program's agency"), "404": err("No such referral"), "409": err("Not a valid next status, or no result")}}},
+      "/programs/{id}/outcomes": {
+        "get": read_op("Outcomes, latest per household and day (personal data, scoped)", obj.clone()),
+        "post": write_op("Record outcomes (all or nothing)", body(&["outcomes"], json!({"outcomes": {"type": "array", "items": {"type": "object", "required": ["no_kk", "date"], "properties": {
+            "no_kk": {"type": "string"}, "date": {"type": "string", "format": "date"}, "business": {"type": "boolean"}, "income": {"type": "integer"}, "employed": {"type": "boolean"}}}}})), "Recorded")},
+      "/programs/{id}/outcomes/import": {"post": {"summary": "Import outcomes from CSV (no_kk,tanggal,usaha,pendapatan_bulanan,bekerja): good rows stored, each bad row named with line, column and reason",
+          "security": [{"session": []}], "parameters": [csrf(), id_param()], "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+          "responses": {"200": ok("accepted and rejected rows", obj.clone()), "400": err("Unusable header"), "401": err("Not signed in"), "403": err("Not the program's agency"), "404": err("No such program")}}},
+      "/programs/{id}/panel": {"get": {"summary": "The evaluation panel (unit, period, first_treated, income, business, employed; units are numbers, not KK) for `sejahtera evaluate did`",
+          "security": [{"session": []}], "parameters": [id_param()],
+          "responses": {"200": ok("Rows", obj.clone()), "401": err("Not signed in"), "403": err("Not a planner, auditor or the program's agency"), "404": err("No such program")}}},
+      "/partners": {
+        "get": {"summary": "Partners (staff)", "security": [{"session": []}], "responses": {"200": ok("Partners", obj.clone()), "401": err("Not signed in")}},
+        "post": {"summary": "Register a partner (admins)", "security": [{"session": []}], "parameters": [csrf()],
+          "requestBody": body(&["name", "kind", "services"], json!({"name": {"type": "string"}, "kind": {"type": "string", "enum": ["bank", "koperasi", "usaha", "lainnya"]},
+            "services": {"type": "array", "items": {"type": "string"}}, "contact": {"type": "string"}})),
+          "responses": {"201": ok("Created", obj), "400": err("Invalid field"), "401": err("Not signed in"), "403": err("Not an admin")}}}
+    })
+}
 
 fn err(desc: &str) -> Value {
     json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -49,8 +152,8 @@ fn paged(item: Value) -> Value {
         "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}})
 }
 
-/// The document.
-pub(crate) fn spec() -> Value {
+/// The core document (regions, session, registry, users).
+fn core() -> Value {
     let fig = json!({"$ref": "#/components/schemas/RegionFigures"});
     json!({
       "openapi": "3.0.3",
@@ -148,8 +251,41 @@ pub(crate) fn spec() -> Value {
     })
 }
 
+/// The document.
+pub(crate) fn spec() -> Value {
+    full()
+}
+
 pub(crate) async fn document() -> Json<Value> {
     Json(spec())
+}
+
+/// The whole document: the core paths and the programs' paths.
+fn full() -> Value {
+    let mut s = core();
+    if let (Some(paths), Value::Object(more)) = (s["paths"].as_object_mut(), program_paths()) {
+        paths.extend(more);
+    }
+    if let Some(schemas) = s["components"]["schemas"].as_object_mut() {
+        schemas.insert("Program".into(), json!({"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "sector": {"type": "string"}, "agency": {"type": "string"}, "kind": {"type": "string"},
+            "start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}, "budget": {"type": "integer"}, "capacity": {"type": "integer"},
+            "eligibility": {"type": "string"}, "quotas": {"type": "object"}, "exclusive_with": {"type": "array", "items": {"type": "integer"}},
+            "partners": {"type": "array", "items": {"type": "object"}}}}));
+        schemas.insert("ProgramStats".into(), json!({"type": "object", "properties": {
+            "participants": {"type": "integer", "description": "households that have held a place"},
+            "by_status": {"type": "object"}, "by_district": {"type": "array", "items": {"type": "object", "description": "district, name, women, men, total: each {value, suppressed}; 1–4 suppressed"}},
+            "graduation_rate": {"type": "number", "nullable": true, "description": "graduated / (graduated + exited)"},
+            "businesses_started": {"type": "integer"}, "followed_up": {"type": "integer"}, "sessions": {"type": "integer"},
+            "attendance_rate": {"type": "number", "nullable": true}, "visits": {"type": "integer"}, "referrals": {"type": "object"}, "referral_amount": {"type": "integer"}}}));
+    }
+    if let Some(codes) =
+        s["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+            .as_array_mut()
+    {
+        codes.push(json!("refused"));
+    }
+    s
 }
 
 #[cfg(test)]
@@ -174,7 +310,7 @@ mod tests {
         expected.sort();
         assert_eq!(documented, expected);
         // The router mounts exactly these paths.
-        let src = include_str!("api.rs");
+        let src = concat!(include_str!("api.rs"), include_str!("programs_api.rs"));
         for (p, _) in OPERATIONS {
             assert!(
                 src.contains(&format!(".route(\"{p}\"")),
@@ -182,5 +318,9 @@ mod tests {
             );
         }
         assert_eq!(src.matches(".route(\"").count(), paths.len());
+        assert!(s["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("refused")));
     }
 }

@@ -771,6 +771,10 @@ struct UserForm {
     #[serde(default)]
     villages: String,
     password: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    partner: String,
 }
 
 /// Splits a comma/space separated list of codes.
@@ -810,6 +814,9 @@ async fn create_user(
         role,
         villages: split_codes(&form.villages),
         password: form.password.clone(),
+        agency: Some(form.agency.trim().to_string()).filter(|a| !a.is_empty()),
+        // A non-number leaves the partner unset; the account rules then say what is missing.
+        partner: form.partner.trim().parse().ok(),
     };
     match accounts::create_user(&st.store, &st.regions, &req).await {
         Ok(id) => {

@@ -38,6 +38,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether cookies carry `Secure`.
     pub secure_cookies: bool,
+    /// Serializes enrollment decisions (capacity and quotas are checked and
+    /// appended under it).
+    pub decisions: sejahtera_app::programs::DecisionLock,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             throttle: LoginThrottle::new(config.throttle),
             metrics: Metrics::new(),
             secure_cookies: config.secure_cookies,
+            decisions: Default::default(),
         })
     }
 

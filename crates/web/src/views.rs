@@ -22,6 +22,8 @@ pub struct Nav {
     pub staff: bool,
     /// Whether the user manages users.
     pub admin: bool,
+    /// Whether the user speaks for a partner (sees referrals addressed to it).
+    pub partner: bool,
     /// CSRF token for the sign-out form.
     pub csrf: String,
     /// Path of the current page (for the language switch).
@@ -36,6 +38,7 @@ impl Nav {
             user: None,
             staff: false,
             admin: false,
+            partner: false,
             csrf: String::new(),
             here: "/".into(),
         }
@@ -48,6 +51,7 @@ impl Nav {
             user: session.map(|s| s.display_name.clone()),
             staff: session.is_some_and(|s| s.actor.is_staff()),
             admin: session.is_some_and(|s| s.actor.may_manage_users()),
+            partner: session.is_some_and(|s| s.actor.partner.is_some()),
             csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
             here: here.to_string(),
         }

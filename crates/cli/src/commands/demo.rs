@@ -78,6 +78,30 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         }
     }
     let seeded = sejahtera_app::accounts::seed_demo_users(&store, &regions).await?;
+    // The programs' decisions are recorded as made by the agencies' demo operators.
+    let users = store.users().await?;
+    let actor_of = |agency: &str| {
+        users
+            .iter()
+            .find(|u| u.agency.as_deref() == Some(agency))
+            .map_or(0, |u| u.id)
+    };
+    if let Some(p) = sejahtera_app::demo_programs::seed_programs(
+        &store,
+        &regions,
+        args.seed,
+        today_in_indonesia(),
+        &actor_of,
+        &bar,
+    )
+    .await?
+    {
+        println!(
+            "demo programs: {} programs, {} participants, {} enrollment events, {} outcome observations",
+            p.programs, p.participants, p.events, p.outcomes
+        );
+    }
+    sejahtera_app::accounts::seed_demo_partner_users(&store, &regions).await?;
     // The demo accounts exist (now or from an earlier run) only in a demo database.
     let demo_accounts = seeded || store.user_by_username("operator.oebobo").await?.is_some();
     store.close().await;
@@ -86,7 +110,8 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         if demo_accounts {
             banner.push(format!(
                 "demo sign-in at http://{}/login: operator.oebobo (village operator, Oebobo), \
-                 perencana (planner), auditor, admin; password {:?} (demo database only)",
+                 opd.p3a.kupang (agency operator), mitra.bankntt (partner), perencana (planner), \
+                 auditor, admin; password {:?} (demo database only)",
                 args.serve.bind,
                 sejahtera_app::accounts::DEMO_PASSWORD
             ));
@@ -94,7 +119,9 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         crate::commands::serve::serve(&args.serve, g, &banner).await?;
     } else if seeded {
         println!(
-            "demo accounts: admin, perencana, auditor, operator.oebobo, operator.sarolangun; password {:?}",
+            "demo accounts: admin, perencana, auditor, operator.oebobo, operator.sarolangun, \
+             opd.p3a.kupang, opd.koperasi.kupang, opd.pertanian.sarolangun, opd.koperasi.sarolangun, \
+             mitra.bankntt, mitra.anyaman; password {:?}",
             sejahtera_app::accounts::DEMO_PASSWORD
         );
     }

@@ -205,8 +205,16 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
 #[derive(Debug, clap::Args)]
 pub struct TargetingArgs {
     /// The selection as an eligibility expression, e.g. 'desil <= 4'.
-    #[arg(long, value_name = "EXPR")]
-    pub select: String,
+    #[arg(
+        long,
+        value_name = "EXPR",
+        required_unless_present = "program",
+        conflicts_with = "program"
+    )]
+    pub select: Option<String>,
+    /// Score a program's enrollees (every household that has held a place) instead.
+    #[arg(long, value_name = "ID")]
+    pub program: Option<i64>,
     /// Poor = among this share (0-1) of each regency's households with the lowest true
     /// per-capita consumption; default: true per-capita consumption below the regency's poverty line.
     #[arg(long, value_name = "SHARE")]
@@ -232,9 +240,16 @@ pub async fn run_targeting(args: TargetingArgs, g: &Global) -> anyhow::Result<Ex
         None => PoorRule::PovertyLine,
     };
     let date = args.scope.reference_date.unwrap_or_else(today_in_indonesia);
-    let report =
-        sejahtera_app::targeting::run(&store, &regions, &args.select, under.as_ref(), rule, date)
-            .await;
+    let report = match (&args.select, args.program) {
+        (_, Some(p)) => {
+            sejahtera_app::targeting::run_program(&store, &regions, p, under.as_ref(), rule, date)
+                .await
+        }
+        (Some(expr), None) => {
+            sejahtera_app::targeting::run(&store, &regions, expr, under.as_ref(), rule, date).await
+        }
+        (None, None) => unreachable!("clap requires --select or --program"),
+    };
     store.close().await;
     let report = report?;
     let cols = [

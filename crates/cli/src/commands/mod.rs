@@ -9,6 +9,7 @@ pub mod init;
 pub mod ledger;
 pub mod measure;
 pub mod mpi;
+pub mod partner;
 pub mod pb;
 pub mod pmt;
 pub mod program;

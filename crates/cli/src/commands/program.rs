@@ -1,15 +1,33 @@
 //! `sejahtera program`: define programs, dry-run their eligibility per village,
-//! and record enrollment decisions (append-only events).
+//! record enrollment decisions (append-only events), and run them: training
+//! sessions and attendance, mentoring visits, referrals to partners, outcomes
+//! (entered or imported), public aggregates and the evaluation panel.
+//!
+//! Exit codes: 0 done, 3 refused by a rule (`refused: <reason>` on stderr),
+//! 2 bad input (malformed flags or files), 1 anything else (no such program,
+//! session or referral; database errors).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use sejahtera_app::programs::{DecisionLock, create, dry_run, record};
+use sejahtera_app::delivery::{
+    OUTCOME_COLUMNS, ProgramStats, add_outcomes, add_session, add_visit, import_outcomes,
+    latest_outcomes, panel, record_attendance, refer, referrals_for, stats, update_referral,
+};
+use sejahtera_app::import::today_in_indonesia;
+use sejahtera_app::programs::{DecisionLock, Denied, create, dry_run, find, record};
+use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Code;
-use sejahtera_domain::programs::{Command, Decision, Program, ProgramKind, Sector, Status};
-use sejahtera_domain::{NoKk, RegionCode, Rupiah};
+use sejahtera_domain::delivery::{
+    DeliveryRefusal, Outcome, OutcomeSource, ReferralStatus, Service,
+};
+use sejahtera_domain::programs::{
+    Command, Decision, Enrollments, Program, ProgramKind, Refusal, Sector, Status,
+};
+use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
 
 use crate::Global;
 use crate::output::{Format, Rows};
@@ -17,6 +35,72 @@ use crate::output::{Format, Rows};
 /// The actor id recorded for decisions made through the command line (an
 /// operator at the server's console; web decisions record the signed-in user).
 pub const CLI_ACTOR: i64 = 0;
+
+/// Maps the result of a `program` or `partner` command to the process exit code:
+/// a rule's refusal is 3 (`refused: …` on stderr); no such record, forbidden and
+/// database or file-system errors are 1 (`error: …`); every other error (bad
+/// input) goes back to `main`, which prints it and exits 2.
+pub fn exit_code(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    let e = match result {
+        Ok(code) => return Ok(code),
+        Err(e) => e,
+    };
+    if let Some(r) = e.downcast_ref::<Refusal>() {
+        eprintln!("refused: {r}");
+        return Ok(ExitCode::from(3));
+    }
+    if let Some(r) = e.downcast_ref::<DeliveryRefusal>() {
+        eprintln!("refused: {r}");
+        return Ok(ExitCode::from(3));
+    }
+    let other = matches!(
+        e.downcast_ref::<Denied>(),
+        Some(Denied::NotFound(_) | Denied::Forbidden(_))
+    ) || e.downcast_ref::<sejahtera_store::StoreError>().is_some();
+    if other {
+        eprintln!("error: {e:#}");
+        return Ok(ExitCode::from(1));
+    }
+    Err(e)
+}
+
+/// Parses a coded value (clap value parser): the error lists the allowed values.
+pub fn parse_code<T: Code>(s: &str) -> Result<T, String> {
+    T::parse(s).map_err(|_| format!("allowed: {}", T::allowed().replace('|', ", ")))
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| "expected a date written YYYY-MM-DD, e.g. 2026-03-15".to_string())
+}
+
+fn parse_kk(s: &str) -> Result<NoKk, String> {
+    NoKk::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_nik(s: &str) -> Result<Nik, String> {
+    Nik::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_rupiah(s: &str) -> Result<Rupiah, String> {
+    Rupiah::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "ya" | "y" | "yes" | "1" | "true" => Ok(true),
+        "tidak" | "t" | "no" | "0" | "false" => Ok(false),
+        _ => Err("allowed: ya, tidak".into()),
+    }
+}
+
+fn yes_no(b: Option<bool>) -> Option<String> {
+    b.map(|b| if b { "ya" } else { "tidak" }.to_string())
+}
+
+fn kk_text(h: u64) -> String {
+    format!("{h:016}")
+}
 
 /// Programs and enrollment.
 #[derive(Debug, clap::Args)]
@@ -50,8 +134,8 @@ pub enum Action {
         /// Program id.
         id: i64,
         /// The household's KK number.
-        #[arg(long)]
-        kk: String,
+        #[arg(long, value_parser = parse_kk)]
+        kk: NoKk,
         /// propose, enroll, activate, graduate, exit or correct.
         #[arg(long)]
         action: String,
@@ -64,6 +148,186 @@ pub enum Action {
         /// Corrected status (candidate, enrolled, active, graduated, exited).
         #[arg(long)]
         to: Option<String>,
+        /// The member taking part (NIK); default: the head of the household.
+        #[arg(long, value_parser = parse_nik)]
+        participant: Option<Nik>,
+    },
+    /// Current status of every household in a program: kk, village, status,
+    /// participant (staff output with personal data).
+    Enrollments {
+        /// Program id.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Training sessions: add, list.
+    Session {
+        #[command(subcommand)]
+        action: SessionAction,
+    },
+    /// Record attendance at a session (every household must be a participant).
+    Attend {
+        /// Session id.
+        session: i64,
+        /// KK numbers of households present, comma separated.
+        #[arg(long, value_delimiter = ',', value_parser = parse_kk)]
+        present: Vec<NoKk>,
+        /// KK numbers of households absent, comma separated.
+        #[arg(long, value_delimiter = ',', value_parser = parse_kk)]
+        absent: Vec<NoKk>,
+    },
+    /// Record a mentoring visit to a participant.
+    Visit {
+        /// Program id.
+        id: i64,
+        /// The household's KK number.
+        #[arg(long, value_parser = parse_kk)]
+        kk: NoKk,
+        /// Day of the visit (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: NaiveDate,
+        /// What was discussed and agreed.
+        #[arg(long)]
+        notes: String,
+    },
+    /// Mentoring visits of a program: date, kk, mentor, notes.
+    Visits {
+        /// Program id.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Refer a participant to a partner's service (prints the referral id).
+    Refer {
+        /// Program id.
+        id: i64,
+        /// The household's KK number.
+        #[arg(long, value_parser = parse_kk)]
+        kk: NoKk,
+        /// Partner id (`sejahtera partner list`).
+        #[arg(long)]
+        partner: i64,
+        /// Service: kur, kredit, tabungan, akses_pasar, sarana, pelatihan.
+        #[arg(long, value_parser = parse_code::<Service>)]
+        service: Service,
+        /// Day referred (YYYY-MM-DD; default today).
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+    },
+    /// Move a referral on: referred → accepted → completed, or → rejected.
+    Referral {
+        /// Referral id.
+        id: i64,
+        /// New status: accepted, rejected or completed.
+        #[arg(long, value_parser = parse_code::<ReferralStatus>)]
+        status: ReferralStatus,
+        /// Result, or why it was declined (required to complete or reject).
+        #[arg(long)]
+        result: Option<String>,
+        /// Amount obtained (credit disbursed, first order), in Rupiah.
+        #[arg(long, value_parser = parse_rupiah)]
+        amount: Option<Rupiah>,
+        /// Day of the change (YYYY-MM-DD; default today).
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+    },
+    /// Referrals with their current status, optionally of one program or partner.
+    Referrals {
+        /// Only this program.
+        #[arg(long)]
+        program: Option<i64>,
+        /// Only this partner.
+        #[arg(long)]
+        partner: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Record one outcome observation of a participant (or candidate).
+    Outcome {
+        /// Program id.
+        id: i64,
+        /// The household's KK number.
+        #[arg(long, value_parser = parse_kk)]
+        kk: NoKk,
+        /// Day observed (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: NaiveDate,
+        /// Runs a business: ya or tidak.
+        #[arg(long, value_parser = parse_yes_no)]
+        business: Option<bool>,
+        /// Monthly income in Rupiah (e.g. 1.500.000).
+        #[arg(long, value_parser = parse_rupiah)]
+        income: Option<Rupiah>,
+        /// Employed (wage work or own business): ya or tidak.
+        #[arg(long, value_parser = parse_yes_no)]
+        employed: Option<bool>,
+    },
+    /// Import outcomes from a CSV file (no_kk,tanggal,usaha,pendapatan_bulanan,bekerja):
+    /// good rows are stored, bad rows named on stderr (exit 1 when any).
+    OutcomesImport {
+        /// Program id.
+        id: i64,
+        /// The CSV file.
+        file: PathBuf,
+        /// Write the rejected rows (line,column,reason) to this CSV file.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Outcomes of a program, the latest per household and day:
+    /// kk, date, business, income, employed, source.
+    Outcomes {
+        /// Program id.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The public aggregates of a program (no personal data; small cells suppressed).
+    Stats {
+        /// Program id.
+        id: i64,
+        /// Output format (csv: key,value).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// The evaluation panel (unit, period, first_treated, income, business,
+    /// employed) for `sejahtera evaluate did`.
+    Panel {
+        /// Program id.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+}
+
+/// `program session`.
+#[derive(Debug, clap::Subcommand)]
+pub enum SessionAction {
+    /// Add a training session (prints its id).
+    Add {
+        /// Program id.
+        id: i64,
+        /// Day (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date)]
+        date: NaiveDate,
+        /// Topic.
+        #[arg(long)]
+        topic: String,
+        /// Place.
+        #[arg(long, default_value = "")]
+        place: String,
+    },
+    /// Sessions of a program: id, date, topic, place, present, absent.
+    List {
+        /// Program id.
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -104,6 +368,9 @@ pub struct AddArgs {
     /// Ids of programs this one is exclusive with.
     #[arg(long, value_delimiter = ',')]
     pub exclusive_with: Vec<i64>,
+    /// Ids of the partners (banks, koperasi, businesses) working with this program.
+    #[arg(long, value_delimiter = ',')]
+    pub partners: Vec<i64>,
 }
 
 fn parse_quota(s: &str) -> anyhow::Result<(RegionCode, u32)> {
@@ -124,7 +391,11 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
     let result = run_with(&store, &regions, args).await;
     store.close().await;
-    result
+    exit_code(result)
+}
+
+fn print(rows: &Rows, format: Format) -> anyhow::Result<()> {
+    rows.print(format, &mut std::io::stdout().lock())
 }
 
 async fn run_with(
@@ -132,6 +403,7 @@ async fn run_with(
     regions: &sejahtera_domain::Regions,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
+    let console = Actor::console();
     match args.action {
         Action::Add(a) => {
             let quotas: BTreeMap<RegionCode, u32> = a
@@ -153,8 +425,9 @@ async fn run_with(
                 quotas,
                 eligibility: a.eligibility.clone(),
                 exclusive_with: a.exclusive_with.iter().copied().collect::<BTreeSet<_>>(),
+                partners: a.partners.iter().copied().collect::<BTreeSet<_>>(),
             };
-            let id = create(store, regions, &p, CLI_ACTOR).await?;
+            let id = create(store, regions, &console, &p).await?;
             println!("created program {id}: {}", p.name);
         }
         Action::List { format } => {
@@ -170,7 +443,14 @@ async fn run_with(
                 "capacity",
                 "eligibility",
                 "exclusive_with",
+                "partners",
             ];
+            let ids = |s: &BTreeSet<i64>| {
+                s.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
             let mut rows = Rows::new(&cols).numeric(&["id", "budget", "capacity"]);
             for p in store.programs().await? {
                 rows.push(vec![
@@ -184,25 +464,14 @@ async fn run_with(
                     Some(p.budget.get().to_string()),
                     Some(p.capacity.to_string()),
                     Some(p.eligibility),
-                    Some(
-                        p.exclusive_with
-                            .iter()
-                            .map(|i| i.to_string())
-                            .collect::<Vec<_>>()
-                            .join(","),
-                    ),
+                    Some(ids(&p.exclusive_with)),
+                    Some(ids(&p.partners)),
                 ]);
             }
-            rows.print(format, &mut std::io::stdout().lock())?;
+            print(&rows, format)?;
         }
         Action::DryRun { id, format } => {
-            let counts = dry_run(
-                store,
-                regions,
-                id,
-                sejahtera_app::import::today_in_indonesia(),
-            )
-            .await?;
+            let counts = dry_run(store, regions, id, today_in_indonesia()).await?;
             let mut rows = Rows::new(&["village", "name", "households", "quota"])
                 .numeric(&["households", "quota"]);
             let mut total = 0;
@@ -221,7 +490,7 @@ async fn run_with(
                 Some(total.to_string()),
                 None,
             ]);
-            rows.print(format, &mut std::io::stdout().lock())?;
+            print(&rows, format)?;
         }
         Action::Decide {
             id,
@@ -230,8 +499,8 @@ async fn run_with(
             why,
             reason,
             to,
+            participant,
         } => {
-            let kk = NoKk::parse(&kk).with_context(|| format!("--kk {kk:?}"))?;
             let command = match action.as_str() {
                 "propose" => Command::Propose,
                 "enroll" => Command::Enroll,
@@ -252,26 +521,387 @@ async fn run_with(
                 at: chrono::Utc::now(),
                 why,
             };
-            match record(
+            let e = record(
                 store,
                 &DecisionLock::default(),
+                &console,
                 id,
                 &kk,
+                participant.as_ref(),
                 &command,
                 &decision,
             )
-            .await
-            {
-                Ok(e) => println!("household {} is now {} in program {id}", kk, e.status),
-                Err(e) => match e.downcast_ref::<sejahtera_domain::programs::Refusal>() {
-                    Some(r) => {
-                        eprintln!("refused: {r}");
-                        return Ok(ExitCode::from(3));
-                    }
-                    None => return Err(e),
-                },
+            .await?;
+            println!("household {} is now {} in program {id}", kk, e.status);
+        }
+        Action::Enrollments { id, format } => {
+            let program = find(store, id).await?;
+            let st = Enrollments::from_events(&store.enrollment_events().await?);
+            let mut rows = Rows::new(&["kk", "village", "status", "participant"]);
+            for (h, status, village) in st.of_program(program.id) {
+                rows.push(vec![
+                    Some(kk_text(h)),
+                    Some(village.to_string()),
+                    Some(status.to_string()),
+                    st.participant(program.id, h).map(kk_text),
+                ]);
             }
+            print(&rows, format)?;
+        }
+        Action::Session {
+            action:
+                SessionAction::Add {
+                    id,
+                    date,
+                    topic,
+                    place,
+                },
+        } => {
+            let s = add_session(store, &console, id, date, &topic, &place).await?;
+            println!("created session {s}");
+        }
+        Action::Session {
+            action: SessionAction::List { id, format },
+        } => {
+            let program = find(store, id).await?;
+            let mut marks: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+            for (session, _, present) in store.attendance(program.id).await? {
+                let m = marks.entry(session).or_default();
+                if present {
+                    m.0 += 1;
+                } else {
+                    m.1 += 1;
+                }
+            }
+            let mut rows = Rows::new(&["id", "date", "topic", "place", "present", "absent"])
+                .numeric(&["id", "present", "absent"]);
+            for s in store.training_sessions(program.id).await? {
+                let (p, a) = marks.get(&s.id).copied().unwrap_or_default();
+                rows.push(vec![
+                    Some(s.id.to_string()),
+                    Some(s.date.to_string()),
+                    Some(s.topic),
+                    Some(s.place),
+                    Some(p.to_string()),
+                    Some(a.to_string()),
+                ]);
+            }
+            print(&rows, format)?;
+        }
+        Action::Attend {
+            session,
+            present,
+            absent,
+        } => {
+            if present.is_empty() && absent.is_empty() {
+                bail!("give --present KK,KK… and/or --absent KK,KK…");
+            }
+            if let Some(kk) = present.iter().find(|k| absent.contains(k)) {
+                bail!("household {kk} is in both --present and --absent");
+            }
+            let marks: Vec<(NoKk, bool)> = present
+                .iter()
+                .map(|k| (*k, true))
+                .chain(absent.iter().map(|k| (*k, false)))
+                .collect();
+            record_attendance(store, &console, session, &marks).await?;
+            println!(
+                "recorded attendance at session {session}: {} present, {} absent",
+                present.len(),
+                absent.len()
+            );
+        }
+        Action::Visit {
+            id,
+            kk,
+            date,
+            notes,
+        } => {
+            let v = add_visit(store, &console, id, &kk, date, &notes, today_in_indonesia()).await?;
+            println!("recorded visit {v} to household {kk}");
+        }
+        Action::Visits { id, format } => {
+            let program = find(store, id).await?;
+            let mut rows = Rows::new(&["date", "kk", "mentor", "notes"]).numeric(&["mentor"]);
+            for v in store.visits(program.id).await? {
+                rows.push(vec![
+                    Some(v.date.to_string()),
+                    Some(kk_text(v.household)),
+                    Some(v.mentor.to_string()),
+                    Some(v.notes),
+                ]);
+            }
+            print(&rows, format)?;
+        }
+        Action::Refer {
+            id,
+            kk,
+            partner,
+            service,
+            date,
+        } => {
+            let date = date.unwrap_or_else(today_in_indonesia);
+            let r = refer(store, &console, id, &kk, partner, service, date).await?;
+            println!("created referral {r}: household {kk} to partner {partner} for {service}");
+        }
+        Action::Referral {
+            id,
+            status,
+            result,
+            amount,
+            date,
+        } => {
+            let date = date.unwrap_or_else(today_in_indonesia);
+            let r = update_referral(store, &console, id, status, result.as_deref(), amount, date)
+                .await?;
+            println!("referral {} is now {}", r.id, r.status);
+        }
+        Action::Referrals {
+            program,
+            partner,
+            format,
+        } => {
+            if let Some(p) = program {
+                find(store, p).await?;
+            }
+            let mut rows = Rows::new(&[
+                "id",
+                "program",
+                "kk",
+                "partner",
+                "service",
+                "status",
+                "result",
+                "amount",
+                "referred_on",
+                "updated_on",
+            ])
+            .numeric(&["id", "program", "partner", "amount"]);
+            for r in referrals_for(store, &console, program).await? {
+                if partner.is_some_and(|p| p != r.partner) {
+                    continue;
+                }
+                rows.push(vec![
+                    Some(r.id.to_string()),
+                    Some(r.program.to_string()),
+                    Some(kk_text(r.household)),
+                    Some(r.partner.to_string()),
+                    Some(r.service.to_string()),
+                    Some(r.status.to_string()),
+                    r.result,
+                    r.amount.map(|a| a.get().to_string()),
+                    Some(r.referred_on.to_string()),
+                    Some(r.updated_on.to_string()),
+                ]);
+            }
+            print(&rows, format)?;
+        }
+        Action::Outcome {
+            id,
+            kk,
+            date,
+            business,
+            income,
+            employed,
+        } => {
+            let o = Outcome {
+                program: id,
+                household: kk.as_u64(),
+                date,
+                business,
+                income,
+                employed,
+                source: OutcomeSource::Entered,
+            };
+            add_outcomes(store, &console, id, &[o], today_in_indonesia()).await?;
+            println!("recorded the outcome of household {kk} on {date}");
+        }
+        Action::OutcomesImport { id, file, rejects } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let r = import_outcomes(store, &console, id, &text, today_in_indonesia())
+                .await
+                .with_context(|| {
+                    format!(
+                        "{} (expected the columns {})",
+                        file.display(),
+                        OUTCOME_COLUMNS.join(",")
+                    )
+                })?;
+            for j in &r.rejected {
+                if j.column.is_empty() {
+                    eprintln!("{}:{}: {}", file.display(), j.line, j.reason);
+                } else {
+                    eprintln!(
+                        "{}:{}: column {}: {}",
+                        file.display(),
+                        j.line,
+                        j.column,
+                        j.reason
+                    );
+                }
+            }
+            if let Some(out) = rejects {
+                let mut w = csv::Writer::from_path(&out)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                w.write_record(["line", "column", "reason"])?;
+                for j in &r.rejected {
+                    w.write_record([j.line.to_string().as_str(), &j.column, &j.reason])?;
+                }
+                w.flush()?;
+            }
+            println!("accepted {}, rejected {}", r.accepted, r.rejected.len());
+            if !r.rejected.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Action::Outcomes { id, format } => {
+            let program = find(store, id).await?;
+            let mut rows = Rows::new(&["kk", "date", "business", "income", "employed", "source"])
+                .numeric(&["income"]);
+            for o in latest_outcomes(&store.outcomes(program.id).await?) {
+                rows.push(vec![
+                    Some(kk_text(o.household)),
+                    Some(o.date.to_string()),
+                    yes_no(o.business),
+                    o.income.map(|i| i.get().to_string()),
+                    yes_no(o.employed),
+                    Some(o.source.to_string()),
+                ]);
+            }
+            print(&rows, format)?;
+        }
+        Action::Stats { id, format } => {
+            let s = stats(store, regions, id).await?;
+            print_stats(&s, format)?;
+        }
+        Action::Panel { id, format } => {
+            let mut rows = Rows::new(&[
+                "unit",
+                "period",
+                "first_treated",
+                "income",
+                "business",
+                "employed",
+            ])
+            .numeric(&[
+                "unit",
+                "period",
+                "first_treated",
+                "income",
+                "business",
+                "employed",
+            ]);
+            for r in panel(store, id).await? {
+                rows.push(vec![
+                    Some(r.unit.to_string()),
+                    Some(r.period.to_string()),
+                    Some(r.first_treated.to_string()),
+                    r.income.map(|v| v.to_string()),
+                    r.business.map(|v| v.to_string()),
+                    r.employed.map(|v| v.to_string()),
+                ]);
+            }
+            print(&rows, format)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Flattens a JSON value into `key,value` pairs (`by_status.enrolled`, `by_district.0.women.value`).
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, Option<String>)>) {
+    let key = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                flatten(&key(k), v, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                flatten(&key(&i.to_string()), v, out);
+            }
+        }
+        serde_json::Value::Null => out.push((prefix.to_string(), None)),
+        serde_json::Value::String(s) => out.push((prefix.to_string(), Some(s.clone()))),
+        other => out.push((prefix.to_string(), Some(other.to_string()))),
+    }
+}
+
+fn print_stats(s: &ProgramStats, format: Format) -> anyhow::Result<()> {
+    let out = &mut std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, s)?;
+            use std::io::Write;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut pairs = Vec::new();
+            flatten("", &serde_json::to_value(s)?, &mut pairs);
+            let mut rows = Rows::new(&["key", "value"]);
+            for (k, v) in pairs {
+                rows.push(vec![Some(k), v]);
+            }
+            rows.print(Format::Csv, out)?;
+        }
+        Format::Table => {
+            use std::io::Write;
+            let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+            let counts = |m: &BTreeMap<String, u64>| {
+                m.iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            writeln!(out, "program             {}", s.program)?;
+            writeln!(out, "participants        {}", s.participants)?;
+            writeln!(out, "status              {}", counts(&s.by_status))?;
+            writeln!(out, "graduation rate     {}", pct(s.graduation_rate))?;
+            writeln!(out, "businesses started  {}", s.businesses_started)?;
+            writeln!(out, "followed up         {}", s.followed_up)?;
+            writeln!(out, "sessions            {}", s.sessions)?;
+            writeln!(out, "attendance rate     {}", pct(s.attendance_rate))?;
+            writeln!(out, "mentoring visits    {}", s.visits)?;
+            writeln!(
+                out,
+                "referrals           {}",
+                if s.referrals.is_empty() {
+                    "none".to_string()
+                } else {
+                    counts(&s.referrals)
+                }
+            )?;
+            writeln!(
+                out,
+                "referral amount     {}",
+                Rupiah::new(s.referral_amount)
+            )?;
+            writeln!(out)?;
+            let cell = |c: &sejahtera_app::delivery::Cell| match (c.value, c.suppressed) {
+                (Some(v), _) => Some(v.to_string()),
+                (None, true) => Some(format!("<{}", sejahtera_app::delivery::MIN_PUBLIC_CELL)),
+                (None, false) => None,
+            };
+            let mut rows = Rows::new(&["district", "name", "women", "men", "total"])
+                .numeric(&["women", "men", "total"]);
+            for d in &s.by_district {
+                rows.push(vec![
+                    Some(d.district.clone()),
+                    Some(d.name.clone()),
+                    cell(&d.women),
+                    cell(&d.men),
+                    cell(&d.total),
+                ]);
+            }
+            rows.print(Format::Table, out)?;
+        }
+    }
+    Ok(())
 }

@@ -46,6 +46,12 @@ pub struct AddArgs {
     /// Villages of a village operator, comma separated (e.g. 53.71.01.1001,53.71.01.1002).
     #[arg(long, value_delimiter = ',')]
     pub villages: Vec<String>,
+    /// Agency (OPD) of an agency operator, exactly as its programs name it.
+    #[arg(long)]
+    pub agency: Option<String>,
+    /// Partner id of a partner account (see `sejahtera partner list`).
+    #[arg(long)]
+    pub partner: Option<i64>,
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -80,6 +86,8 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
                 role: a.role,
                 villages: a.villages.clone(),
                 password,
+                agency: a.agency.clone(),
+                partner: a.partner,
             };
             let id = create_user(&store, &regions, &req).await?;
             println!("created user {} (id {id}, role {})", a.name, a.role);

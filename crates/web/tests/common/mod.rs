@@ -59,6 +59,43 @@ impl TestApp {
             .await
             .unwrap();
         }
+        // The demo's programs and partners (a partner, at least, in an empty database).
+        if demo {
+            sejahtera_app::demo_programs::seed_programs(
+                &store,
+                &regions,
+                7,
+                today_in_indonesia(),
+                &|_| 0,
+                &sejahtera_app::NoProgress,
+            )
+            .await
+            .unwrap();
+        } else {
+            sejahtera_app::delivery::create_partner(
+                &store,
+                &sejahtera_domain::access::Actor::console(),
+                &sejahtera_domain::delivery::Partner {
+                    id: 0,
+                    name: "Bank NTT Cabang Kupang (demo)".into(),
+                    kind: sejahtera_domain::delivery::PartnerKind::Bank,
+                    services: [sejahtera_domain::delivery::Service::Kur]
+                        .into_iter()
+                        .collect(),
+                    contact: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let bank = store
+            .partners()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.name == "Bank NTT Cabang Kupang (demo)")
+            .unwrap()
+            .id;
         let users: &[(&str, Role, &[&str])] = &[
             ("admin", Role::Admin, &[]),
             ("planner", Role::Planner, &[]),
@@ -79,6 +116,9 @@ impl TestApp {
                     role: *role,
                     villages: villages.iter().map(|v| v.to_string()).collect(),
                     password: PASSWORD.into(),
+                    agency: (*role == Role::AgencyOperator)
+                        .then(|| sejahtera_app::demo_programs::AGENCY_P3A_KUPANG.to_string()),
+                    partner: (*role == Role::Partner).then_some(bank),
                 },
             )
             .await

@@ -1,0 +1,941 @@
+//! Running programs (issue 6): partners, training sessions and attendance,
+//! mentoring visits, referrals to partners, outcomes per participant (entered or
+//! imported), the public aggregates of a program, and the outcome panel an
+//! impact evaluation reads. Rules are in `sejahtera_domain::delivery`; who may do
+//! what is in `sejahtera_domain::access`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use sejahtera_domain::access::{Actor, RegistryScope};
+use sejahtera_domain::codes::{Code, JenisKelamin};
+use sejahtera_domain::delivery::{
+    self, Outcome, OutcomeSource, Partner, Referral, ReferralStatus, Service, Session, Visit,
+};
+use sejahtera_domain::programs::{Enrollments, Program, Status};
+use sejahtera_domain::region::Level;
+use sejahtera_domain::{NoKk, RegionCode, Regions, Rupiah};
+use sejahtera_store::{ReferralUpdate, Store};
+
+use crate::programs::{Denied, find};
+
+/// Fewer participants than this in a cell of a public aggregate are not shown.
+pub const MIN_PUBLIC_CELL: u64 = 5;
+
+fn forbidden(what: &str, program: &Program) -> anyhow::Error {
+    Denied::Forbidden(format!(
+        "{what} in {} is for {} and administrators",
+        program.name, program.agency
+    ))
+    .into()
+}
+
+async fn runnable(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    what: &str,
+) -> anyhow::Result<Program> {
+    let program = find(store, program_id).await?;
+    if !actor.may_run_program(&program) {
+        return Err(forbidden(what, &program));
+    }
+    Ok(program)
+}
+
+async fn state(store: &Store) -> anyhow::Result<Enrollments> {
+    Ok(Enrollments::from_events(&store.enrollment_events().await?))
+}
+
+/// Validates and stores a partner (admins only).
+pub async fn create_partner(store: &Store, actor: &Actor, p: &Partner) -> anyhow::Result<i64> {
+    if !actor.may_manage_users() {
+        return Err(Denied::Forbidden("partners are registered by administrators".into()).into());
+    }
+    if p.name.trim().is_empty() {
+        return Err(Denied::Invalid("a partner needs a name".into()).into());
+    }
+    if p.services.is_empty() {
+        return Err(Denied::Invalid(format!(
+            "{} needs at least one service (allowed: {})",
+            p.name,
+            Service::allowed()
+        ))
+        .into());
+    }
+    if store.partners().await?.iter().any(|o| o.name == p.name) {
+        return Err(Denied::Invalid(format!("a partner named {} exists already", p.name)).into());
+    }
+    Ok(store.create_partner(p).await?)
+}
+
+/// Adds a training session to a program.
+pub async fn add_session(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    date: NaiveDate,
+    topic: &str,
+    place: &str,
+) -> anyhow::Result<i64> {
+    let program = runnable(store, actor, program_id, "adding sessions").await?;
+    delivery::check_session(&program, date, topic)?;
+    Ok(store
+        .create_training_session(
+            &Session {
+                id: 0,
+                program: program.id,
+                date,
+                topic: topic.trim().to_string(),
+                place: place.trim().to_string(),
+            },
+            actor.user_id,
+        )
+        .await?)
+}
+
+/// Records attendance at a session: every household must be a participant of
+/// the session's program, else nothing is recorded and the error names each
+/// refused household.
+pub async fn record_attendance(
+    store: &Store,
+    actor: &Actor,
+    session_id: i64,
+    marks: &[(NoKk, bool)],
+) -> anyhow::Result<()> {
+    let (program, _) = session_of(store, session_id).await?;
+    let program = runnable(store, actor, program.id, "recording attendance").await?;
+    let st = state(store).await?;
+    let mut refused = Vec::new();
+    for (kk, _) in marks {
+        if let Err(e) = delivery::check_attendance(&st, &program, kk.as_u64()) {
+            refused.push(e.to_string());
+        }
+    }
+    if !refused.is_empty() {
+        return Err(delivery::DeliveryRefusal::Many(refused).into());
+    }
+    let marks: Vec<(u64, bool)> = marks.iter().map(|(k, p)| (k.as_u64(), *p)).collect();
+    store
+        .record_attendance(session_id, &marks, actor.user_id)
+        .await?;
+    Ok(())
+}
+
+/// The program and the session with this id.
+pub async fn session_of(store: &Store, session_id: i64) -> anyhow::Result<(Program, Session)> {
+    for p in store.programs().await? {
+        if let Some(s) = store
+            .training_sessions(p.id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == session_id)
+        {
+            return Ok((p, s));
+        }
+    }
+    Err(Denied::NotFound(format!("no session with id {session_id}")).into())
+}
+
+/// Records a mentoring visit.
+pub async fn add_visit(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    kk: &NoKk,
+    date: NaiveDate,
+    notes: &str,
+    today: NaiveDate,
+) -> anyhow::Result<i64> {
+    let program = runnable(store, actor, program_id, "recording visits").await?;
+    let st = state(store).await?;
+    delivery::check_visit(&st, &program, kk.as_u64(), date, notes, today)?;
+    Ok(store
+        .add_visit(&Visit {
+            id: 0,
+            program: program.id,
+            household: kk.as_u64(),
+            date,
+            mentor: actor.user_id,
+            notes: notes.trim().to_string(),
+        })
+        .await?)
+}
+
+/// Refers a participant to a partner's service.
+pub async fn refer(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    kk: &NoKk,
+    partner_id: i64,
+    service: Service,
+    date: NaiveDate,
+) -> anyhow::Result<i64> {
+    let program = runnable(store, actor, program_id, "referring participants").await?;
+    let partners = store.partners().await?;
+    let partner = partners
+        .iter()
+        .find(|p| p.id == partner_id)
+        .ok_or_else(|| Denied::NotFound(format!("no partner with id {partner_id}")))?;
+    let st = state(store).await?;
+    delivery::check_referral(&st, &program, &partners, kk.as_u64(), partner, service)?;
+    Ok(store
+        .create_referral(
+            &Referral {
+                id: 0,
+                program: program.id,
+                household: kk.as_u64(),
+                partner: partner.id,
+                service,
+                status: ReferralStatus::Referred,
+                result: None,
+                amount: None,
+                referred_on: date,
+                updated_on: date,
+            },
+            actor.user_id,
+        )
+        .await?)
+}
+
+/// Moves a referral to a new status: the partner it is addressed to, the
+/// program's agency or an administrator may do so.
+pub async fn update_referral(
+    store: &Store,
+    actor: &Actor,
+    referral_id: i64,
+    status: ReferralStatus,
+    result: Option<&str>,
+    amount: Option<Rupiah>,
+    date: NaiveDate,
+) -> anyhow::Result<Referral> {
+    let r = store
+        .referrals(None, None)
+        .await?
+        .into_iter()
+        .find(|r| r.id == referral_id)
+        .ok_or_else(|| Denied::NotFound(format!("no referral with id {referral_id}")))?;
+    let program = find(store, r.program).await?;
+    if !actor.may_handle_referrals_of(r.partner) && !actor.may_run_program(&program) {
+        return Err(Denied::Forbidden(
+            "a referral is updated by the partner it is addressed to or by the program's agency"
+                .into(),
+        )
+        .into());
+    }
+    delivery::next_referral_status(r.status, status, result)?;
+    if amount.is_some_and(|a| a.get() < 0) {
+        return Err(delivery::DeliveryRefusal::Negative("the amount").into());
+    }
+    if date < r.referred_on {
+        return Err(delivery::DeliveryRefusal::Date {
+            what: "the day of the change",
+            date,
+            allowed: format!("on or after the referral ({})", r.referred_on),
+        }
+        .into());
+    }
+    store
+        .update_referral(&ReferralUpdate {
+            referral: r.id,
+            status,
+            result: result.map(str::trim),
+            amount,
+            day: date,
+            actor: actor.user_id,
+        })
+        .await?;
+    Ok(Referral {
+        status,
+        result: result.map(|s| s.trim().to_string()),
+        amount,
+        updated_on: date,
+        ..r
+    })
+}
+
+/// The referrals an actor may see: all of a program for its readers, only those
+/// addressed to them for a partner account.
+pub async fn referrals_for(
+    store: &Store,
+    actor: &Actor,
+    program_id: Option<i64>,
+) -> anyhow::Result<Vec<Referral>> {
+    if let Some(partner) = actor.partner.filter(|_| !actor.is_staff()) {
+        return Ok(store.referrals(program_id, Some(partner)).await?);
+    }
+    let programs = store.programs().await?;
+    let all = store.referrals(program_id, None).await?;
+    Ok(all
+        .into_iter()
+        .filter(|r| {
+            programs
+                .iter()
+                .find(|p| p.id == r.program)
+                .is_some_and(|p| actor.program_scope(p) == RegistryScope::All)
+        })
+        .collect())
+}
+
+/// Records outcomes (all or none): each must pass the rules.
+pub async fn add_outcomes(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    outcomes: &[Outcome],
+    today: NaiveDate,
+) -> anyhow::Result<u64> {
+    let program = runnable(store, actor, program_id, "recording outcomes").await?;
+    let st = state(store).await?;
+    let mut refused = Vec::new();
+    for o in outcomes {
+        if o.program != program.id {
+            refused.push(format!(
+                "an outcome of program {} given for {}",
+                o.program, program.id
+            ));
+        } else if let Err(e) = delivery::check_outcome(&st, &program, o, today) {
+            refused.push(e.to_string());
+        }
+    }
+    if !refused.is_empty() {
+        return Err(delivery::DeliveryRefusal::Many(refused).into());
+    }
+    Ok(store.append_outcomes(outcomes, actor.user_id).await?)
+}
+
+/// A row of an outcome file that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutcomeReject {
+    /// Line in the file (1 = header).
+    pub line: u64,
+    /// Column name ("" for the whole row).
+    pub column: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an outcome import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutcomeImport {
+    /// Rows stored.
+    pub accepted: u64,
+    /// Rows refused, each with line, column and reason.
+    pub rejected: Vec<OutcomeReject>,
+}
+
+/// The header of an outcome file (`no_kk,tanggal,usaha,pendapatan_bulanan,bekerja`).
+pub const OUTCOME_COLUMNS: [&str; 5] =
+    ["no_kk", "tanggal", "usaha", "pendapatan_bulanan", "bekerja"];
+
+fn yes_no(s: &str) -> Result<Option<bool>, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "1" | "ya" | "y" | "yes" | "true" => Ok(Some(true)),
+        "0" | "tidak" | "t" | "no" | "false" => Ok(Some(false)),
+        other => Err(format!(
+            "{other:?} is not yes/no (allowed: ya, tidak, 1, 0, or empty)"
+        )),
+    }
+}
+
+/// Imports outcomes from CSV text with the columns [`OUTCOME_COLUMNS`] (any
+/// order; `usaha`, `pendapatan_bulanan`, `bekerja` may be empty): good rows are
+/// stored in one transaction, every bad row is named with its line, column and
+/// reason.
+pub async fn import_outcomes(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    csv_text: &str,
+    today: NaiveDate,
+) -> anyhow::Result<OutcomeImport> {
+    let program = runnable(store, actor, program_id, "importing outcomes").await?;
+    let st = state(store).await?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(csv_text.as_bytes());
+    let headers = reader.headers().context("reading the header line")?.clone();
+    let mut col = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim_start_matches('\u{feff}').to_ascii_lowercase();
+        if !OUTCOME_COLUMNS.contains(&h.as_str()) {
+            return Err(Denied::Invalid(format!(
+                "line 1: unknown column {h:?} (allowed: {})",
+                OUTCOME_COLUMNS.join(", ")
+            ))
+            .into());
+        }
+        col.insert(h, i);
+    }
+    for needed in ["no_kk", "tanggal"] {
+        if !col.contains_key(needed) {
+            return Err(Denied::Invalid(format!("line 1: the column {needed} is missing")).into());
+        }
+    }
+    let mut out = OutcomeImport::default();
+    let mut good = Vec::new();
+    for rec in reader.records() {
+        // The line where the record starts (blank lines are skipped by the reader).
+        let line = match &rec {
+            Ok(r) => r.position().map_or(0, |p| p.line()),
+            Err(e) => e.position().map_or(0, |p| p.line()),
+        };
+        let reject = |column: &str, reason: String| OutcomeReject {
+            line,
+            column: column.to_string(),
+            reason,
+        };
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                out.rejected.push(reject("", e.to_string()));
+                continue;
+            }
+        };
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() > headers.len() {
+            out.rejected.push(reject(
+                "",
+                format!("{} cells for {} columns", rec.len(), headers.len()),
+            ));
+            continue;
+        }
+        let get = |name: &str| col.get(name).and_then(|i| rec.get(*i)).unwrap_or("");
+        let kk = match NoKk::parse(get("no_kk")) {
+            Ok(k) => k,
+            Err(e) => {
+                out.rejected.push(reject("no_kk", e.to_string()));
+                continue;
+            }
+        };
+        let date: NaiveDate = match get("tanggal").parse() {
+            Ok(d) => d,
+            Err(_) => {
+                out.rejected.push(reject(
+                    "tanggal",
+                    format!("{:?} is not a date (YYYY-MM-DD)", get("tanggal")),
+                ));
+                continue;
+            }
+        };
+        let mut o = Outcome {
+            program: program.id,
+            household: kk.as_u64(),
+            date,
+            business: None,
+            income: None,
+            employed: None,
+            source: OutcomeSource::Imported,
+        };
+        match yes_no(get("usaha")) {
+            Ok(v) => o.business = v,
+            Err(e) => {
+                out.rejected.push(reject("usaha", e));
+                continue;
+            }
+        }
+        match yes_no(get("bekerja")) {
+            Ok(v) => o.employed = v,
+            Err(e) => {
+                out.rejected.push(reject("bekerja", e));
+                continue;
+            }
+        }
+        let income = get("pendapatan_bulanan");
+        if !income.is_empty() {
+            match Rupiah::parse(income) {
+                Ok(r) => o.income = Some(r),
+                Err(e) => {
+                    out.rejected
+                        .push(reject("pendapatan_bulanan", e.to_string()));
+                    continue;
+                }
+            }
+        }
+        if let Err(e) = delivery::check_outcome(&st, &program, &o, today) {
+            let column = match e {
+                delivery::DeliveryRefusal::NotInProgram { .. } => "no_kk",
+                delivery::DeliveryRefusal::Date { .. } => "tanggal",
+                delivery::DeliveryRefusal::Negative(_) => "pendapatan_bulanan",
+                _ => "",
+            };
+            out.rejected.push(reject(column, e.to_string()));
+            continue;
+        }
+        good.push(o);
+    }
+    out.accepted = store.append_outcomes(&good, actor.user_id).await?;
+    Ok(out)
+}
+
+/// The latest observation per (household, day): corrections replace earlier rows.
+pub fn latest_outcomes(outcomes: &[Outcome]) -> Vec<Outcome> {
+    let mut by: BTreeMap<(u64, NaiveDate), &Outcome> = BTreeMap::new();
+    for o in outcomes {
+        by.insert((o.household, o.date), o);
+    }
+    by.into_values().cloned().collect()
+}
+
+/// A count that may be suppressed on public pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Cell {
+    /// The count, `None` when suppressed.
+    pub value: Option<u64>,
+    /// Whether it was suppressed (1 to [`MIN_PUBLIC_CELL`]` - 1`).
+    pub suppressed: bool,
+}
+
+impl Cell {
+    /// A suppressed count.
+    pub fn suppressed() -> Cell {
+        Cell {
+            value: None,
+            suppressed: true,
+        }
+    }
+
+    /// A count, suppressed when small but not zero.
+    pub fn of(n: u64) -> Cell {
+        if n > 0 && n < MIN_PUBLIC_CELL {
+            Cell {
+                value: None,
+                suppressed: true,
+            }
+        } else {
+            Cell {
+                value: Some(n),
+                suppressed: false,
+            }
+        }
+    }
+}
+
+/// The public cells of a district: women, men and total participants. Counts of
+/// 1 to [`MIN_PUBLIC_CELL`]` - 1` are suppressed, and when one sex is suppressed
+/// the other is too (it would give the first away as total minus other).
+pub fn district_cells(women: u64, men: u64, total: u64) -> (Cell, Cell, Cell) {
+    let (mut w, mut m) = (Cell::of(women), Cell::of(men));
+    if w.suppressed || m.suppressed {
+        (w, m) = (Cell::suppressed(), Cell::suppressed());
+    }
+    (w, m, Cell::of(total))
+}
+
+/// Participants of one district, by the participant's sex.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DistrictParticipants {
+    /// District code.
+    pub district: String,
+    /// District name.
+    pub name: String,
+    /// Women.
+    pub women: Cell,
+    /// Men.
+    pub men: Cell,
+    /// All.
+    pub total: Cell,
+}
+
+/// The public aggregates of a program (no personal data; small cells suppressed).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProgramStats {
+    /// Program id.
+    pub program: i64,
+    /// Households that have ever held a place (enrolled at some time).
+    pub participants: u64,
+    /// Current status counts: enrolled, active, graduated, exited (candidates are not counted).
+    pub by_status: BTreeMap<String, u64>,
+    /// Participants per district and sex.
+    pub by_district: Vec<DistrictParticipants>,
+    /// Graduated / (graduated + exited); `None` while nobody has graduated and
+    /// the program is still running (early exits alone would read as 0 %).
+    pub graduation_rate: Option<f64>,
+    /// Participants whose latest observation says they run a business.
+    pub businesses_started: u64,
+    /// Participants with at least one outcome observation.
+    pub followed_up: u64,
+    /// Training sessions held.
+    pub sessions: u64,
+    /// Present marks / attendance marks (`None` without attendance).
+    pub attendance_rate: Option<f64>,
+    /// Mentoring visits.
+    pub visits: u64,
+    /// Referrals by current status.
+    pub referrals: BTreeMap<String, u64>,
+    /// Credit or orders obtained through completed referrals (Rupiah).
+    pub referral_amount: i64,
+}
+
+/// Computes a program's public aggregates.
+pub async fn stats(
+    store: &Store,
+    regions: &Regions,
+    program_id: i64,
+) -> anyhow::Result<ProgramStats> {
+    let program = find(store, program_id).await?;
+    let events = store.enrollment_events().await?;
+    let st = Enrollments::from_events(&events);
+    let members = st.of_program(program.id);
+    let participants: Vec<_> = members
+        .iter()
+        .filter(|(h, _, _)| st.ever_enrolled(program.id, *h))
+        .collect();
+    let sexes = store.participant_sexes(program.id).await?;
+    let mut by_status = BTreeMap::new();
+    for s in [
+        Status::Enrolled,
+        Status::Active,
+        Status::Graduated,
+        Status::Exited,
+    ] {
+        by_status.insert(s.as_str().to_string(), 0);
+    }
+    let mut districts: BTreeMap<RegionCode, (u64, u64, u64)> = BTreeMap::new();
+    for (h, s, village) in &participants {
+        *by_status.entry(s.as_str().to_string()).or_default() += 1;
+        let Some(district) = village.at_level(Level::District) else {
+            continue;
+        };
+        let e = districts.entry(district).or_default();
+        let sex = st
+            .participant(program.id, *h)
+            .and_then(|nik| sexes.get(&nik).copied());
+        match sex {
+            Some(JenisKelamin::P) => e.0 += 1,
+            Some(JenisKelamin::L) => e.1 += 1,
+            None => {}
+        }
+        e.2 += 1;
+    }
+    let graduated = by_status["graduated"];
+    let finished = graduated + by_status["exited"];
+    let ever: HashSet<u64> = participants.iter().map(|(h, _, _)| *h).collect();
+    let latest = latest_outcomes(&store.outcomes(program.id).await?);
+    let mut last_business: HashMap<u64, bool> = HashMap::new();
+    let mut followed: HashSet<u64> = HashSet::new();
+    for o in latest.iter().filter(|o| ever.contains(&o.household)) {
+        followed.insert(o.household);
+        if let Some(b) = o.business {
+            last_business.insert(o.household, b);
+        }
+    }
+    let attendance = store.attendance(program.id).await?;
+    let present = attendance.iter().filter(|(_, _, p)| *p).count();
+    let mut referrals = BTreeMap::new();
+    let mut amount = 0;
+    for r in store.referrals(Some(program.id), None).await? {
+        *referrals.entry(r.status.as_str().to_string()).or_insert(0) += 1;
+        if r.status == ReferralStatus::Completed {
+            amount += r.amount.map_or(0, |a| a.get());
+        }
+    }
+    Ok(ProgramStats {
+        program: program.id,
+        participants: participants.len() as u64,
+        by_status,
+        by_district: districts
+            .into_iter()
+            .map(|(code, (w, m, t))| {
+                let (women, men, total) = district_cells(w, m, t);
+                DistrictParticipants {
+                    name: regions
+                        .get(&code)
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
+                    district: code.to_string(),
+                    women,
+                    men,
+                    total,
+                }
+            })
+            .collect(),
+        graduation_rate: (finished > 0
+            && (graduated > 0 || program.end < crate::import::today_in_indonesia()))
+        .then(|| graduated as f64 / finished as f64),
+        businesses_started: last_business.values().filter(|b| **b).count() as u64,
+        followed_up: followed.len() as u64,
+        sessions: store.training_sessions(program.id).await?.len() as u64,
+        attendance_rate: (!attendance.is_empty()).then(|| present as f64 / attendance.len() as f64),
+        visits: store.visits(program.id).await?.len() as u64,
+        referrals,
+        referral_amount: amount,
+    })
+}
+
+/// One row of the evaluation panel of a program.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PanelRow {
+    /// A number standing for the household within this export (not the KK).
+    pub unit: u64,
+    /// Quarter index: 4 × year + quarter − 1 (2026Q1 = 8104).
+    pub period: i64,
+    /// Quarter index of the first enrollment, 0 for candidates never enrolled.
+    pub first_treated: i64,
+    /// Monthly income (Rupiah) at the latest observation of the quarter.
+    pub income: Option<i64>,
+    /// Runs a business (1/0).
+    pub business: Option<u8>,
+    /// Employed (1/0).
+    pub employed: Option<u8>,
+}
+
+/// The quarter index of a day (4 × year + quarter − 1).
+pub fn quarter(d: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    4 * d.year() as i64 + (d.month0() / 3) as i64
+}
+
+/// The long panel an impact evaluation reads (`sejahtera evaluate did`):
+/// one row per household and quarter with observations, participants treated
+/// from the quarter of their first enrollment, candidates never enrolled as the
+/// comparison group. Units are numbered 1.. in KK order, so the file holds no KK.
+pub async fn panel(store: &Store, program_id: i64) -> anyhow::Result<Vec<PanelRow>> {
+    let program = find(store, program_id).await?;
+    let events = store.enrollment_events().await?;
+    let mut first: HashMap<u64, i64> = HashMap::new();
+    for e in events.iter().filter(|e| e.program == program.id) {
+        if e.status.holds_a_place() {
+            first
+                .entry(e.household)
+                .or_insert_with(|| quarter(e.at.date_naive()));
+        }
+    }
+    let latest = latest_outcomes(&store.outcomes(program.id).await?);
+    let mut per: BTreeMap<(u64, i64), &Outcome> = BTreeMap::new();
+    for o in &latest {
+        let key = (o.household, quarter(o.date));
+        if per.get(&key).is_none_or(|old| old.date <= o.date) {
+            per.insert(key, o);
+        }
+    }
+    let mut units: BTreeMap<u64, u64> = BTreeMap::new();
+    for (h, _) in per.keys() {
+        let n = units.len() as u64 + 1;
+        units.entry(*h).or_insert(n);
+    }
+    Ok(per
+        .into_iter()
+        .map(|((h, q), o)| PanelRow {
+            unit: units[&h],
+            period: q,
+            first_treated: first.get(&h).copied().unwrap_or(0),
+            income: o.income.map(|r| r.get()),
+            business: o.business.map(u8::from),
+            employed: o.employed.map(u8::from),
+        })
+        .collect())
+}
+
+/// A household of a program as staff see it (personal data: staff pages only).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Enrollee {
+    /// KK number.
+    pub no_kk: String,
+    /// Pseudonymous reference (links to the household page).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Village code.
+    pub village: String,
+    /// Village name.
+    pub village_name: String,
+    /// Current status.
+    pub status: Status,
+    /// The participating member's name.
+    pub participant: Option<String>,
+    /// The participating member's sex (L/P).
+    pub sex: Option<String>,
+    /// Sessions attended (present marks).
+    pub attended: u64,
+    /// Latest monthly income observed.
+    pub latest_income: Option<i64>,
+    /// Runs a business at the latest observation.
+    pub business: Option<bool>,
+}
+
+/// The households of a program (candidates and participants) that the actor may
+/// see with their personal data, in village then KK order; `Forbidden` when the
+/// actor sees none of them.
+pub async fn enrollees(
+    store: &Store,
+    regions: &Regions,
+    actor: &Actor,
+    program_id: i64,
+) -> anyhow::Result<Vec<Enrollee>> {
+    let program = find(store, program_id).await?;
+    let scope = actor.program_scope(&program);
+    if scope == RegistryScope::Nothing {
+        return Err(Denied::Forbidden(format!(
+            "the participants of {} are seen by {}, planners, auditors and administrators",
+            program.name, program.agency
+        ))
+        .into());
+    }
+    let st = state(store).await?;
+    let mut rows: Vec<(u64, Status, RegionCode)> = st
+        .of_program(program.id)
+        .into_iter()
+        .filter(|(_, _, v)| scope.contains(v))
+        .collect();
+    rows.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
+    let kks: Vec<NoKk> = rows
+        .iter()
+        .map(|(h, _, _)| NoKk::parse(&format!("{h:016}")))
+        .collect::<Result<_, _>>()?;
+    let refs = crate::households::references(store, &kks).await?;
+    let mut attended: HashMap<u64, u64> = HashMap::new();
+    for (_, h, present) in store.attendance(program.id).await? {
+        if present {
+            *attended.entry(h).or_default() += 1;
+        }
+    }
+    let mut latest: HashMap<u64, Outcome> = HashMap::new();
+    for o in latest_outcomes(&store.outcomes(program.id).await?) {
+        latest.insert(o.household, o);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (((h, status, village), kk), reference) in rows.into_iter().zip(kks).zip(refs) {
+        let members = store
+            .household_detail(&kk)
+            .await?
+            .map(|(_, m)| m)
+            .unwrap_or_default();
+        let who = st
+            .participant(program.id, h)
+            .and_then(|nik| members.iter().find(|m| m.nik.as_u64() == nik));
+        let last = latest.get(&h);
+        out.push(Enrollee {
+            no_kk: kk.as_str().to_string(),
+            reference,
+            village_name: regions
+                .get(&village)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            village: village.to_string(),
+            status,
+            participant: who.map(|m| m.nama.clone()),
+            sex: who.map(|m| m.jenis_kelamin.as_str().to_string()),
+            attended: attended.get(&h).copied().unwrap_or(0),
+            latest_income: last.and_then(|o| o.income.map(|r| r.get())),
+            business: last.and_then(|o| o.business),
+        });
+    }
+    Ok(out)
+}
+
+async fn scoped_households(
+    store: &Store,
+    actor: &Actor,
+    program: &Program,
+) -> anyhow::Result<HashSet<u64>> {
+    let scope = actor.program_scope(program);
+    if scope == RegistryScope::Nothing {
+        return Err(Denied::Forbidden(format!(
+            "the participants of {} are seen by {}, planners, auditors and administrators",
+            program.name, program.agency
+        ))
+        .into());
+    }
+    Ok(state(store)
+        .await?
+        .of_program(program.id)
+        .into_iter()
+        .filter(|(_, _, v)| scope.contains(v))
+        .map(|(h, _, _)| h)
+        .collect())
+}
+
+/// The mentoring visits of a program that the actor may see.
+pub async fn visits_for(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+) -> anyhow::Result<Vec<Visit>> {
+    let program = find(store, program_id).await?;
+    let seen = scoped_households(store, actor, &program).await?;
+    Ok(store
+        .visits(program.id)
+        .await?
+        .into_iter()
+        .filter(|v| seen.contains(&v.household))
+        .collect())
+}
+
+/// The outcomes of a program (latest per household and day) that the actor may see.
+pub async fn outcomes_for(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+) -> anyhow::Result<Vec<Outcome>> {
+    let program = find(store, program_id).await?;
+    let seen = scoped_households(store, actor, &program).await?;
+    Ok(latest_outcomes(&store.outcomes(program.id).await?)
+        .into_iter()
+        .filter(|o| seen.contains(&o.household))
+        .collect())
+}
+
+/// A session with its attendance counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionSummary {
+    /// The session.
+    #[serde(flatten)]
+    pub session: Session,
+    /// Present marks.
+    pub present: u64,
+    /// Absent marks.
+    pub absent: u64,
+}
+
+/// The sessions of a program with attendance counts (no personal data).
+pub async fn sessions(store: &Store, program_id: i64) -> anyhow::Result<Vec<SessionSummary>> {
+    let program = find(store, program_id).await?;
+    let marks = store.attendance(program.id).await?;
+    Ok(store
+        .training_sessions(program.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let of = marks.iter().filter(|(id, _, _)| *id == s.id);
+            let present = of.clone().filter(|(_, _, p)| *p).count() as u64;
+            let absent = of.filter(|(_, _, p)| !*p).count() as u64;
+            SessionSummary {
+                session: s,
+                present,
+                absent,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_cells_and_their_complements_are_suppressed() {
+        let shown = |n| Cell {
+            value: Some(n),
+            suppressed: false,
+        };
+        assert_eq!(district_cells(12, 9, 21), (shown(12), shown(9), shown(21)));
+        assert_eq!(district_cells(8, 0, 8), (shown(8), shown(0), shown(8)));
+        // 3 men would be 11 - 8: both sexes hidden, the total shown.
+        assert_eq!(
+            district_cells(8, 3, 11),
+            (Cell::suppressed(), Cell::suppressed(), shown(11))
+        );
+        assert_eq!(
+            district_cells(2, 1, 3),
+            (Cell::suppressed(), Cell::suppressed(), Cell::suppressed())
+        );
+        assert_eq!(Cell::of(0), shown(0));
+        assert_eq!(Cell::of(MIN_PUBLIC_CELL), shown(MIN_PUBLIC_CELL));
+    }
+}

@@ -1,0 +1,667 @@
+//! The programs part of the JSON API (`/api/v1/programs…`, `/api/v1/sessions…`,
+//! `/api/v1/referrals…`, `/api/v1/partners`): public aggregates for everyone;
+//! definitions, decisions, delivery and outcomes through the roles of
+//! `sejahtera_domain::access`. Rule refusals answer 409 with the reason.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use sejahtera_app::delivery;
+use sejahtera_app::import::today_in_indonesia;
+use sejahtera_app::programs::{self, DecisionLock};
+use sejahtera_domain::codes::Code;
+use sejahtera_domain::delivery::{
+    Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
+};
+use sejahtera_domain::programs::{Command, Decision, Program, ProgramKind, Sector, Status};
+use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{MaybeUser, check_csrf_header};
+use crate::error::{ApiError, Failure};
+use crate::state::AppState;
+
+type St = State<Arc<AppState>>;
+type ApiResult<T> = Result<T, ApiError>;
+
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/programs", get(list).post(create))
+        .route("/programs/{id}", get(detail))
+        .route("/programs/{id}/dry-run", get(dry_run))
+        .route("/programs/{id}/enrollments", get(enrollments))
+        .route("/programs/{id}/decisions", post(decide))
+        .route("/programs/{id}/sessions", get(sessions).post(add_session))
+        .route("/sessions/{id}/attendance", post(attendance))
+        .route("/programs/{id}/visits", get(visits).post(add_visit))
+        .route("/programs/{id}/referrals", post(refer))
+        .route("/referrals", get(referrals))
+        .route("/referrals/{id}/status", post(referral_status))
+        .route("/programs/{id}/outcomes", get(outcomes).post(add_outcomes))
+        .route("/programs/{id}/outcomes/import", post(import_outcomes))
+        .route("/programs/{id}/panel", get(panel))
+        .route("/partners", get(partners).post(create_partner))
+}
+
+fn fail(e: anyhow::Error) -> ApiError {
+    ApiError(Failure::of_program(e))
+}
+
+fn created(v: Value) -> Response {
+    let mut r = crate::api::private_json(v);
+    *r.status_mut() = StatusCode::CREATED;
+    r
+}
+
+fn kk(s: &str) -> Result<NoKk, Failure> {
+    NoKk::parse(s.trim()).map_err(|e| Failure::BadRequest(format!("no_kk: {e}")))
+}
+
+/// A program as the public sees it.
+pub(crate) fn program_json(p: &Program, partners: &[Partner]) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "sector": p.sector.as_str(),
+        "agency": p.agency,
+        "kind": p.kind.as_str(),
+        "start": p.start.to_string(),
+        "end": p.end.to_string(),
+        "budget": p.budget.get(),
+        "capacity": p.capacity,
+        "eligibility": p.eligibility,
+        "quotas": p.quotas.iter().map(|(v, q)| (v.to_string(), *q)).collect::<BTreeMap<_, _>>(),
+        "exclusive_with": p.exclusive_with,
+        "partners": partners
+            .iter()
+            .filter(|x| p.partners.contains(&x.id))
+            .map(|x| json!({"id": x.id, "name": x.name, "kind": x.kind.as_str()}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+async fn list(State(st): St) -> ApiResult<Json<Value>> {
+    let programs = st.store.programs().await?;
+    let partners = st.store.partners().await?;
+    let mut items = Vec::new();
+    for p in &programs {
+        let stats = delivery::stats(&st.store, &st.regions, p.id)
+            .await
+            .map_err(fail)?;
+        let mut v = program_json(p, &partners);
+        v["participants"] = json!(stats.participants);
+        v["graduation_rate"] = json!(stats.graduation_rate);
+        v["businesses_started"] = json!(stats.businesses_started);
+        items.push(v);
+    }
+    let total = items.len();
+    Ok(Json(
+        json!({"items": items, "page": 1, "per_page": total.max(1), "total": total}),
+    ))
+}
+
+async fn detail(State(st): St, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    let p = programs::find(&st.store, id).await.map_err(fail)?;
+    let partners = st.store.partners().await?;
+    let stats = delivery::stats(&st.store, &st.regions, id)
+        .await
+        .map_err(fail)?;
+    Ok(Json(
+        json!({"program": program_json(&p, &partners), "stats": stats}),
+    ))
+}
+
+/// A program definition as the API and the staff form give it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NewProgram {
+    pub(crate) name: String,
+    pub(crate) sector: String,
+    pub(crate) agency: String,
+    pub(crate) kind: String,
+    pub(crate) start: NaiveDate,
+    pub(crate) end: NaiveDate,
+    pub(crate) budget: i64,
+    #[serde(default)]
+    pub(crate) capacity: u32,
+    #[serde(default)]
+    pub(crate) quotas: BTreeMap<String, u32>,
+    pub(crate) eligibility: String,
+    #[serde(default)]
+    pub(crate) exclusive_with: Vec<i64>,
+    #[serde(default)]
+    pub(crate) partners: Vec<i64>,
+}
+
+impl NewProgram {
+    /// Parses the coded fields into a program (validated further by the use case).
+    pub(crate) fn program(&self) -> Result<Program, Failure> {
+        let bad =
+            |field: &str, e: &dyn std::fmt::Display| Failure::BadRequest(format!("{field}: {e}"));
+        let mut q = BTreeMap::new();
+        for (v, n) in &self.quotas {
+            q.insert(RegionCode::parse(v).map_err(|e| bad("quotas", &e))?, *n);
+        }
+        Ok(Program {
+            id: 0,
+            name: self.name.trim().to_string(),
+            sector: Sector::parse(self.sector.trim()).map_err(|e| bad("sector", &e))?,
+            agency: self.agency.trim().to_string(),
+            kind: ProgramKind::parse(self.kind.trim()).map_err(|e| bad("kind", &e))?,
+            start: self.start,
+            end: self.end,
+            budget: Rupiah::new(self.budget),
+            capacity: self.capacity,
+            quotas: q,
+            eligibility: self.eligibility.trim().to_string(),
+            exclusive_with: self.exclusive_with.iter().copied().collect(),
+            partners: self.partners.iter().copied().collect(),
+        })
+    }
+}
+
+async fn create(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Json(b): Json<NewProgram>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let p = b.program()?;
+    let id = programs::create(&st.store, &st.regions, &s.actor, &p)
+        .await
+        .map_err(fail)?;
+    tracing::info!(by = s.actor.user_id, program = id, "program created");
+    Ok(created(json!({"id": id, "name": p.name})))
+}
+
+async fn dry_run(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
+    let _s = user.staff()?;
+    let counts = programs::dry_run(&st.store, &st.regions, id, today_in_indonesia())
+        .await
+        .map_err(fail)?;
+    let total: u64 = counts.iter().map(|c| c.households).sum();
+    let villages: Vec<Value> = counts
+        .iter()
+        .map(|c| {
+            json!({"village": c.village.to_string(), "name": c.name, "households": c.households, "quota": c.quota})
+        })
+        .collect();
+    Ok(crate::api::private_json(
+        json!({"program": id, "villages": villages, "total": total}),
+    ))
+}
+
+async fn enrollments(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
+    let s = user.staff()?;
+    let items = delivery::enrollees(&st.store, &st.regions, &s.actor, id)
+        .await
+        .map_err(fail)?;
+    let total = items.len();
+    Ok(crate::api::private_json(
+        json!({"items": items, "page": 1, "per_page": total.max(1), "total": total}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DecisionBody {
+    pub(crate) no_kk: String,
+    pub(crate) action: String,
+    pub(crate) why: String,
+    #[serde(default)]
+    pub(crate) reason: Option<String>,
+    #[serde(default)]
+    pub(crate) to: Option<String>,
+    #[serde(default)]
+    pub(crate) participant: Option<String>,
+}
+
+/// Parses a decision's action.
+pub(crate) fn command_of(b: &DecisionBody) -> Result<Command, Failure> {
+    Ok(match b.action.trim() {
+        "propose" => Command::Propose,
+        "enroll" => Command::Enroll,
+        "activate" => Command::Activate,
+        "graduate" => Command::Graduate,
+        "exit" => Command::Exit {
+            reason: b.reason.clone().unwrap_or_default(),
+        },
+        "correct" => Command::Correct {
+            to: Status::parse(b.to.as_deref().unwrap_or("").trim())
+                .map_err(|e| Failure::BadRequest(format!("to: {e}")))?,
+        },
+        other => {
+            return Err(Failure::BadRequest(format!(
+                "action {other:?}: allowed propose, enroll, activate, graduate, exit, correct"
+            )));
+        }
+    })
+}
+
+/// Records a decision for the signed-in actor (pages and API).
+pub(crate) async fn record_decision(
+    st: &AppState,
+    actor: &sejahtera_domain::access::Actor,
+    lock: &DecisionLock,
+    id: i64,
+    b: &DecisionBody,
+) -> Result<Status, Failure> {
+    let kk = kk(&b.no_kk)?;
+    let command = command_of(b)?;
+    let participant = match b.participant.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) => {
+            Some(Nik::parse(n).map_err(|e| Failure::BadRequest(format!("participant: {e}")))?)
+        }
+    };
+    let decision = Decision {
+        actor: actor.user_id,
+        at: chrono::Utc::now(),
+        why: b.why.trim().to_string(),
+    };
+    let e = programs::record(
+        &st.store,
+        lock,
+        actor,
+        id,
+        &kk,
+        participant.as_ref(),
+        &command,
+        &decision,
+    )
+    .await
+    .map_err(Failure::of_program)?;
+    tracing::info!(by = actor.user_id, program = id, status = %e.status, "enrollment decision");
+    Ok(e.status)
+}
+
+async fn decide(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let status = record_decision(&st, &s.actor, &st.decisions, id, &b).await?;
+    Ok(created(json!({"program": id, "status": status})))
+}
+
+async fn sessions(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
+    let _s = user.staff()?;
+    let items = delivery::sessions(&st.store, id).await.map_err(fail)?;
+    Ok(crate::api::private_json(json!({"items": items})))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewSession {
+    date: NaiveDate,
+    topic: String,
+    #[serde(default)]
+    place: String,
+}
+
+async fn add_session(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<NewSession>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let sid = delivery::add_session(&st.store, &s.actor, id, b.date, &b.topic, &b.place)
+        .await
+        .map_err(fail)?;
+    Ok(created(json!({"id": sid})))
+}
+
+#[derive(Debug, Deserialize)]
+struct Mark {
+    no_kk: String,
+    present: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Marks {
+    marks: Vec<Mark>,
+}
+
+async fn attendance(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(sid): Path<i64>,
+    Json(b): Json<Marks>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let marks = b
+        .marks
+        .iter()
+        .map(|m| Ok((kk(&m.no_kk)?, m.present)))
+        .collect::<Result<Vec<_>, Failure>>()?;
+    delivery::record_attendance(&st.store, &s.actor, sid, &marks)
+        .await
+        .map_err(fail)?;
+    Ok(crate::api::private_json(
+        json!({"session": sid, "recorded": marks.len()}),
+    ))
+}
+
+async fn visits(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
+    let s = user.staff()?;
+    let items: Vec<Value> = delivery::visits_for(&st.store, &s.actor, id)
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|v| {
+            json!({"id": v.id, "date": v.date.to_string(), "no_kk": format!("{:016}", v.household),
+                   "mentor": v.mentor, "notes": v.notes})
+        })
+        .collect();
+    Ok(crate::api::private_json(json!({"items": items})))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewVisit {
+    no_kk: String,
+    date: NaiveDate,
+    notes: String,
+}
+
+async fn add_visit(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<NewVisit>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let vid = delivery::add_visit(
+        &st.store,
+        &s.actor,
+        id,
+        &kk(&b.no_kk)?,
+        b.date,
+        &b.notes,
+        today_in_indonesia(),
+    )
+    .await
+    .map_err(fail)?;
+    Ok(created(json!({"id": vid})))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewReferral {
+    no_kk: String,
+    partner: i64,
+    service: String,
+    #[serde(default)]
+    date: Option<NaiveDate>,
+}
+
+async fn refer(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<NewReferral>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let service = Service::parse(b.service.trim())
+        .map_err(|e| Failure::BadRequest(format!("service: {e}")))?;
+    let rid = delivery::refer(
+        &st.store,
+        &s.actor,
+        id,
+        &kk(&b.no_kk)?,
+        b.partner,
+        service,
+        b.date.unwrap_or_else(today_in_indonesia),
+    )
+    .await
+    .map_err(fail)?;
+    Ok(created(json!({"id": rid, "status": "referred"})))
+}
+
+/// A referral as JSON (for staff of the program or the partner it is addressed to).
+pub(crate) fn referral_json(r: &sejahtera_domain::delivery::Referral) -> Value {
+    json!({
+        "id": r.id,
+        "program": r.program,
+        "no_kk": format!("{:016}", r.household),
+        "partner": r.partner,
+        "service": r.service.as_str(),
+        "status": r.status.as_str(),
+        "result": r.result,
+        "amount": r.amount.map(|a| a.get()),
+        "referred_on": r.referred_on.to_string(),
+        "updated_on": r.updated_on.to_string(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ReferralQuery {
+    program: Option<i64>,
+}
+
+async fn referrals(
+    State(st): St,
+    user: MaybeUser,
+    Query(q): Query<ReferralQuery>,
+) -> ApiResult<Response> {
+    let s = user.required()?;
+    let items: Vec<Value> = delivery::referrals_for(&st.store, &s.actor, q.program)
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(referral_json)
+        .collect();
+    Ok(crate::api::private_json(json!({"items": items})))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReferralChange {
+    pub(crate) status: String,
+    #[serde(default)]
+    pub(crate) result: Option<String>,
+    #[serde(default)]
+    pub(crate) amount: Option<i64>,
+    #[serde(default)]
+    pub(crate) date: Option<NaiveDate>,
+}
+
+/// Moves a referral on for the signed-in actor (pages and API).
+pub(crate) async fn change_referral(
+    st: &AppState,
+    actor: &sejahtera_domain::access::Actor,
+    rid: i64,
+    b: &ReferralChange,
+) -> Result<sejahtera_domain::delivery::Referral, Failure> {
+    let status = ReferralStatus::parse(b.status.trim())
+        .map_err(|e| Failure::BadRequest(format!("status: {e}")))?;
+    let r = delivery::update_referral(
+        &st.store,
+        actor,
+        rid,
+        status,
+        b.result.as_deref().filter(|r| !r.trim().is_empty()),
+        b.amount.map(Rupiah::new),
+        b.date.unwrap_or_else(today_in_indonesia),
+    )
+    .await
+    .map_err(Failure::of_program)?;
+    tracing::info!(by = actor.user_id, referral = rid, status = %status, "referral updated");
+    Ok(r)
+}
+
+async fn referral_status(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(rid): Path<i64>,
+    Json(b): Json<ReferralChange>,
+) -> ApiResult<Response> {
+    let s = user.required()?;
+    check_csrf_header(&s, &headers)?;
+    let r = change_referral(&st, &s.actor, rid, &b).await?;
+    Ok(crate::api::private_json(referral_json(&r)))
+}
+
+fn outcome_json(o: &Outcome) -> Value {
+    json!({
+        "no_kk": format!("{:016}", o.household),
+        "date": o.date.to_string(),
+        "business": o.business,
+        "income": o.income.map(|r| r.get()),
+        "employed": o.employed,
+        "source": o.source.as_str(),
+    })
+}
+
+async fn outcomes(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
+    let s = user.staff()?;
+    let items: Vec<Value> = delivery::outcomes_for(&st.store, &s.actor, id)
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(outcome_json)
+        .collect();
+    Ok(crate::api::private_json(json!({"items": items})))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewOutcome {
+    no_kk: String,
+    date: NaiveDate,
+    #[serde(default)]
+    business: Option<bool>,
+    #[serde(default)]
+    income: Option<i64>,
+    #[serde(default)]
+    employed: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NewOutcomes {
+    outcomes: Vec<NewOutcome>,
+}
+
+async fn add_outcomes(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<NewOutcomes>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let outcomes = b
+        .outcomes
+        .iter()
+        .map(|o| {
+            Ok(Outcome {
+                program: id,
+                household: kk(&o.no_kk)?.as_u64(),
+                date: o.date,
+                business: o.business,
+                income: o.income.map(Rupiah::new),
+                employed: o.employed,
+                source: OutcomeSource::Entered,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let n = delivery::add_outcomes(&st.store, &s.actor, id, &outcomes, today_in_indonesia())
+        .await
+        .map_err(fail)?;
+    Ok(created(json!({"recorded": n})))
+}
+
+async fn import_outcomes(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: String,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let report = delivery::import_outcomes(&st.store, &s.actor, id, &body, today_in_indonesia())
+        .await
+        .map_err(fail)?;
+    Ok(crate::api::private_json(report))
+}
+
+async fn panel(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
+    let s = user.staff()?;
+    let p = programs::find(&st.store, id).await.map_err(fail)?;
+    if !s.actor.may_plan() && !s.actor.may_run_program(&p) {
+        return Err(Failure::Forbidden(
+            "the evaluation panel is for planners, auditors and the program's agency".into(),
+        )
+        .into());
+    }
+    let rows = delivery::panel(&st.store, id).await.map_err(fail)?;
+    Ok(crate::api::private_json(json!({"items": rows})))
+}
+
+async fn partners(State(st): St, user: MaybeUser) -> ApiResult<Response> {
+    let _s = user.staff()?;
+    Ok(crate::api::private_json(
+        json!({"items": st.store.partners().await?}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewPartner {
+    name: String,
+    kind: String,
+    services: Vec<String>,
+    #[serde(default)]
+    contact: String,
+}
+
+async fn create_partner(
+    State(st): St,
+    user: MaybeUser,
+    headers: HeaderMap,
+    Json(b): Json<NewPartner>,
+) -> ApiResult<Response> {
+    let s = user.staff()?;
+    check_csrf_header(&s, &headers)?;
+    let kind =
+        PartnerKind::parse(b.kind.trim()).map_err(|e| Failure::BadRequest(format!("kind: {e}")))?;
+    let services = b
+        .services
+        .iter()
+        .map(|x| {
+            Service::parse(x.trim()).map_err(|e| Failure::BadRequest(format!("services: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let id = delivery::create_partner(
+        &st.store,
+        &s.actor,
+        &Partner {
+            id: 0,
+            name: b.name.trim().to_string(),
+            kind,
+            services,
+            contact: b.contact.trim().to_string(),
+        },
+    )
+    .await
+    .map_err(fail)?;
+    Ok(created(json!({"id": id})))
+}
