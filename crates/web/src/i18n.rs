@@ -294,6 +294,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.referrals", "Rujukan", "Referrals"),
     ("pg.title", "Program", "Programs"),
     (
+        "tg.program",
+        "atau peserta program (menggantikan kriteria)",
+        "or a program's enrollees (instead of the expression)",
+    ),
+    (
         "pg.intro",
         "Program pemerintah daerah untuk rumah tangga: pelatihan, pendampingan, akses pasar dan kredit. Hanya angka agregat yang ditampilkan.",
         "Regional government programs for households: training, mentoring, market access and credit. Only aggregate figures are shown.",
@@ -320,6 +325,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pg.eligibility", "Kriteria kelayakan", "Eligibility"),
     ("pg.partners", "Mitra", "Partners"),
     ("pg.partner", "Mitra", "Partner"),
+    (
+        "pg.exclusive_ids",
+        "Tidak boleh bersamaan dengan program nomor (dipisah koma)",
+        "Exclusive with program ids (comma separated)",
+    ),
     (
         "pg.partner_ids",
         "Nomor mitra (dipisah koma)",

@@ -900,13 +900,30 @@ struct TargetingPage {
     poor_share: String,
     error: Option<String>,
     rows: Vec<TargetingRow>,
+    /// Programs whose enrollees may be scored instead of an expression: (id, name).
+    programs: Vec<(i64, String)>,
+    program: Option<i64>,
 }
 
-async fn targeting_form(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
+async fn program_names(st: &AppState) -> Result<Vec<(i64, String)>, Failure> {
+    Ok(st
+        .store
+        .programs()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}
+
+async fn targeting_form(State(st): St, UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
     let s = user.planner().map_err(|e| PageError::new(e, lang))?;
     html(&TargetingPage {
         t: Tr::new(lang),
         nav: Nav::new(lang, Some(&s), "/staff/targeting"),
+        programs: program_names(&st)
+            .await
+            .map_err(|e| PageError::new(e, lang))?,
+        program: None,
         select: "desil <= 4".into(),
         poor_share: String::new(),
         error: None,
@@ -920,9 +937,13 @@ async fn targeting_form(UiLang(lang): UiLang, user: MaybeUser) -> PageResult {
 struct TargetingForm {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
     select: String,
     #[serde(default)]
     poor_share: String,
+    /// A program id: score its enrollees instead of the expression.
+    #[serde(default)]
+    program: String,
 }
 
 async fn targeting(
@@ -933,18 +954,20 @@ async fn targeting(
 ) -> PageResult {
     let s = user.planner().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
-    let result = match crate::api::poor_rule(&form.poor_share) {
-        Ok(rule) => sejahtera_app::targeting::run(
-            &st.store,
-            &st.regions,
-            &form.select,
-            None,
-            rule,
-            sejahtera_app::import::today_in_indonesia(),
-        )
-        .await
-        .map_err(|e| format!("{e:#}")),
-        Err(e) => Err(e),
+    let program: Option<i64> = form.program.trim().parse().ok();
+    let today = sejahtera_app::import::today_in_indonesia();
+    let result = match (crate::api::poor_rule(&form.poor_share), program) {
+        (Ok(rule), Some(p)) => {
+            sejahtera_app::targeting::run_program(&st.store, &st.regions, p, None, rule, today)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        }
+        (Ok(rule), None) => {
+            sejahtera_app::targeting::run(&st.store, &st.regions, &form.select, None, rule, today)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        }
+        (Err(e), _) => Err(e),
     };
     let (rows, error, status) = match result {
         Ok(report) => {
@@ -973,6 +996,10 @@ async fn targeting(
         poor_share: form.poor_share.clone(),
         error,
         rows,
+        programs: program_names(&st)
+            .await
+            .map_err(|e| PageError::new(e, lang))?,
+        program,
     })
     .map_err(|e| PageError::new(e, lang))?;
     *r.status_mut() = status;

@@ -267,6 +267,20 @@ struct NewProgramForm {
     /// Partner ids, comma or space separated.
     #[serde(default)]
     partners: String,
+    /// Ids of programs this one is exclusive with, comma or space separated.
+    #[serde(default)]
+    exclusive_with: String,
+}
+
+fn ids(field: &str, v: &str) -> Result<Vec<i64>, Failure> {
+    v.split([',', ' '])
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| {
+            x.trim()
+                .parse()
+                .map_err(|_| Failure::BadRequest(format!("{field}: {x:?} is not an id")))
+        })
+        .collect()
 }
 
 fn date(field: &str, v: &str) -> Result<NaiveDate, Failure> {
@@ -299,16 +313,8 @@ fn program_from_form(f: &NewProgramForm) -> Result<Program, Failure> {
             .map_err(|_| Failure::BadRequest(format!("quotas: {q:?}: N must be a whole number")))?;
         quotas.insert(v.trim().to_string(), n);
     }
-    let partners = f
-        .partners
-        .split([',', ' '])
-        .filter(|x| !x.trim().is_empty())
-        .map(|x| {
-            x.trim()
-                .parse()
-                .map_err(|_| Failure::BadRequest(format!("partners: {x:?} is not a partner id")))
-        })
-        .collect::<Result<Vec<i64>, _>>()?;
+    let partners = ids("partners", &f.partners)?;
+    let exclusive_with = ids("exclusive_with", &f.exclusive_with)?;
     NewProgram {
         name: f.name.clone(),
         sector: f.sector.clone(),
@@ -320,7 +326,7 @@ fn program_from_form(f: &NewProgramForm) -> Result<Program, Failure> {
         capacity,
         quotas,
         eligibility: f.eligibility.clone(),
-        exclusive_with: Vec::new(),
+        exclusive_with,
         partners,
     }
     .program()

@@ -225,6 +225,25 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
     );
     shot(&c, "04-household.png").await;
 
+    // A citizen on a phone-sized window reads a program's public page.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&app.url("/program")).await.unwrap();
+    let first = arrive(&c, "#programs tbody tr a").await;
+    first.click().await.unwrap();
+    arrive(&c, "#by-district tbody tr").await;
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !common::has_16_digit_number(&text),
+        "no KK or NIK on a public page"
+    );
+    shot(&c, "05-program-phone.png").await;
+
     c.close().await.unwrap();
     app.stop().await;
 }

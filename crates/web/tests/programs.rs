@@ -542,6 +542,92 @@ async fn staff_pages_run_a_program_with_forms() {
         .await
         .unwrap();
     assert!(!page.contains("id=\"decide\""));
+    // Planners score a program's enrollees on the targeting page.
+    let page = planner
+        .get(app.url("/staff/targeting"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pcsrf = hidden(&page, "csrf");
+    let r = planner
+        .post(app.url("/staff/targeting"))
+        .form(&[("csrf", pcsrf.as_str()), ("select", ""), ("program", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("id=\"targeting\""));
+    assert!(body.contains("<option value=\"1\" selected>"));
+    // A program defined through the form, exclusive with the sewing course.
+    let list = c
+        .get(app.url("/staff/programs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let fcsrf = hidden(&list, "csrf");
+    let r = c
+        .post(app.url("/staff/programs"))
+        .form(&[
+            ("csrf", fcsrf.as_str()),
+            ("name", "Pelatihan bordir"),
+            ("sector", "pemberdayaan_perempuan"),
+            ("kind", "pelatihan"),
+            (
+                "agency",
+                "Dinas Pemberdayaan Perempuan dan Perlindungan Anak Kota Kupang",
+            ),
+            ("start", "2026-01-05"),
+            ("end", "2026-12-20"),
+            ("budget", "75.000.000"),
+            ("capacity", "20"),
+            ("quotas", "53.71.04.1001=5"),
+            ("eligibility", "desil <= 4"),
+            ("exclusive_with", "1"),
+            ("partners", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let page = c
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Pelatihan bordir") && page.contains("Rp 75.000.000"));
+    // A bad expression comes back on the form with the reason.
+    let r = c
+        .post(app.url("/staff/programs"))
+        .form(&[
+            ("csrf", fcsrf.as_str()),
+            ("name", "Rusak"),
+            ("sector", "umkm"),
+            ("kind", "pelatihan"),
+            (
+                "agency",
+                "Dinas Pemberdayaan Perempuan dan Perlindungan Anak Kota Kupang",
+            ),
+            ("start", "2026-01-05"),
+            ("end", "2026-12-20"),
+            ("budget", "1"),
+            ("eligibility", "desil <="),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("eligibility"));
     // The partner's referrals page lists only its referrals.
     let teller = app.form_login("partner").await;
     let r = teller
