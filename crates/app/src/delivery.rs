@@ -125,17 +125,11 @@ pub async fn record_attendance(
 
 /// The program and the session with this id.
 pub async fn session_of(store: &Store, session_id: i64) -> anyhow::Result<(Program, Session)> {
-    for p in store.programs().await? {
-        if let Some(s) = store
-            .training_sessions(p.id)
-            .await?
-            .into_iter()
-            .find(|s| s.id == session_id)
-        {
-            return Ok((p, s));
-        }
-    }
-    Err(Denied::NotFound(format!("no session with id {session_id}")).into())
+    let session = store
+        .training_session(session_id)
+        .await?
+        .ok_or_else(|| Denied::NotFound(format!("no session with id {session_id}")))?;
+    Ok((find(store, session.program).await?, session))
 }
 
 /// Records a mentoring visit.

@@ -125,6 +125,26 @@ impl Store {
             .collect()
     }
 
+    /// The session with this id.
+    pub async fn training_session(&self, id: i64) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT id, program_id, day, topic, place FROM program_sessions WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Session {
+                id: r.try_get(0)?,
+                program: r.try_get(1)?,
+                date: day(r.try_get(2)?)?,
+                topic: r.try_get(3)?,
+                place: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
     /// Records the attendance of households at a session, in one transaction;
     /// a second record for the same household replaces the first.
     pub async fn record_attendance(
