@@ -18,12 +18,13 @@
 //! in which real ties occur); any other undecidable comparison makes the run start again with
 //! exact arithmetic. So the fast path returns either the exact outcome or nothing.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use num_traits::{Signed, ToPrimitive, Zero};
 
 use crate::number::{Q, to_f64};
-use crate::profile::{FxBuild, Prepared};
+use crate::profile::{FxBuild, Prepared, UtilIdx};
 use crate::rules::MesPayment;
 
 /// The result of one MES run at a fixed per-voter budget.
@@ -31,8 +32,10 @@ use crate::rules::MesPayment;
 pub(crate) struct MesRun {
     pub selected: Vec<usize>,
     pub payments: Vec<MesPayment>,
-    /// Budget left per voter group at the end.
-    pub final_budgets: Vec<f64>,
+    /// Budget left at the end: voter group `g` has `class_budget[final_class[g]]` (the fast
+    /// path's budget classes; the exact path has one class per group).
+    pub final_class: Vec<u32>,
+    pub class_budget: Vec<f64>,
     /// Whether the exact path produced this run.
     pub exact: bool,
 }
@@ -42,9 +45,21 @@ impl MesRun {
         MesRun {
             selected: Vec::new(),
             payments: Vec::new(),
-            final_budgets: vec![to_f64(b0); groups],
+            final_class: vec![0; groups],
+            class_budget: vec![to_f64(b0)],
             exact: false,
         }
+    }
+
+    /// Budget left to voter group `g` at the end.
+    pub(crate) fn final_budget(&self, g: usize) -> f64 {
+        self.class_budget[self.final_class[g] as usize]
+    }
+
+    /// Budget left per voter group at the end.
+    #[cfg(test)]
+    pub(crate) fn final_budgets(&self) -> impl Iterator<Item = f64> + '_ {
+        (0..self.final_class.len()).map(|g| self.final_budget(g))
     }
 }
 
@@ -59,15 +74,17 @@ pub(crate) struct Engine<'a> {
     sup: std::cell::OnceCell<Vec<Vec<(u32, u32)>>>,
     total: Vec<Q>,
     /// Fast path data; `None` when the inputs are not exactly representable in `f64`.
-    fast: Option<Fast>,
+    fast: Option<Fast<'a>>,
+    scratch: std::cell::RefCell<Scratch>,
 }
 
-struct Fast {
+struct Fast<'a> {
     /// Per project with differing utilities: (group, utility) of every supporter (empty when
     /// all supporters have the same utility `umin`).
     sup: Vec<Vec<(u32, f64)>>,
-    /// Per project: (group, multiplicity) of every supporter (the hot loop of uniform projects).
-    sup_gm: Vec<Vec<(u32, u32)>>,
+    /// Per project: the group of every supporter (the hot loop of uniform projects), borrowed
+    /// from [`Prepared::sup`] unless some listed group has a negative utility.
+    sup_g: Vec<Cow<'a, [u32]>>,
     cost: Vec<f64>,
     total: Vec<f64>,
     umin: Vec<f64>,
@@ -102,7 +119,7 @@ impl<'a> Engine<'a> {
         };
         let mut f = Fast {
             sup: vec![Vec::new(); np],
-            sup_gm: vec![Vec::new(); np],
+            sup_g: vec![Cow::Borrowed(&[][..]); np],
             cost: vec![0.0; np],
             total: vec![0.0; np],
             umin: vec![0.0; np],
@@ -120,26 +137,38 @@ impl<'a> Engine<'a> {
             }
             let mut umin = f64::INFINITY;
             let mut umax: f64 = 0.0;
-            let sup = prep.util[p].iter().filter(|(_, vi)| positive[*vi as usize]);
-            for (g, vi) in sup.clone() {
-                let Some(uf) = vals_f[*vi as usize] else {
+            let mut all_positive = true;
+            // The utility indices of the supporters (one for all under cost or cardinality).
+            let vis: &[u32] = match &prep.uidx[p] {
+                _ if prep.sup[p].is_empty() => &[],
+                UtilIdx::Same(vi) => std::slice::from_ref(vi),
+                UtilIdx::Each(each) => each,
+            };
+            for &vi in vis {
+                if !positive[vi as usize] {
+                    all_positive = false;
+                    continue;
+                }
+                let Some(uf) = vals_f[vi as usize] else {
                     fast_ok = false;
                     break;
                 };
                 umin = umin.min(uf);
                 umax = umax.max(uf);
-                match u32::try_from(prep.mult[*g as usize]) {
-                    Ok(m) => f.sup_gm[p].push((*g, m)),
-                    Err(_) => fast_ok = false,
-                }
             }
+            let sup = prep.util(p).filter(|(_, vi)| positive[*vi as usize]);
+            f.sup_g[p] = if all_positive {
+                Cow::Borrowed(&prep.sup[p][..])
+            } else {
+                Cow::Owned(sup.clone().map(|(g, _)| g).collect())
+            };
             f.umin[p] = umin;
             f.umax[p] = umax;
             f.uniform[p] = umin == umax;
             if !f.uniform[p] {
                 // Per-supporter utilities are only needed when they differ.
                 f.sup[p] = sup
-                    .map(|(g, vi)| (*g, vals_f[*vi as usize].unwrap_or(f64::NAN)))
+                    .map(|(g, vi)| (g, vals_f[vi as usize].unwrap_or(f64::NAN)))
                     .collect();
             }
         }
@@ -151,6 +180,7 @@ impl<'a> Engine<'a> {
             sup: std::cell::OnceCell::new(),
             total,
             fast: fast_ok.then_some(f),
+            scratch: Default::default(),
         }
     }
 
@@ -193,10 +223,10 @@ impl<'a> Engine<'a> {
             .get_or_init(|| {
                 let mut sup = vec![Vec::new(); self.costs.len()];
                 for &p in &self.cands {
-                    sup[p] = self.prep.util[p]
-                        .iter()
+                    sup[p] = self
+                        .prep
+                        .util(p)
                         .filter(|(_, vi)| self.prep.vals[*vi as usize].is_positive())
-                        .copied()
                         .collect();
                 }
                 sup
@@ -206,7 +236,8 @@ impl<'a> Engine<'a> {
         let mut run = MesRun {
             selected: Vec::new(),
             payments: Vec::new(),
-            final_budgets: Vec::new(),
+            final_class: Vec::new(),
+            class_budget: Vec::new(),
             exact: true,
         };
         loop {
@@ -296,7 +327,8 @@ impl<'a> Engine<'a> {
             run.payments.push(pay);
             remaining.retain(|&p| p != chosen);
         }
-        run.final_budgets = budget.iter().map(to_f64).collect();
+        run.final_class = (0..budget.len() as u32).collect();
+        run.class_budget = budget.iter().map(to_f64).collect();
         run
     }
 
@@ -306,22 +338,36 @@ impl<'a> Engine<'a> {
     /// supporters are then summarised as a few cells (class, utility, multiplicity), and the
     /// affordability is computed over the cells instead of the voter groups; the arithmetic is
     /// the same as over the groups one by one (see [`afford_cells`]).
-    fn run_fast(&self, f: &Fast, b0: f64) -> Option<MesRun> {
+    fn run_fast(&self, f: &Fast<'_>, b0: f64) -> Option<MesRun> {
         let eps = f64::EPSILON;
         let groups = self.prep.mult.len();
-        let mut class_of: Vec<u32> = vec![0; groups];
+        // Buffers reused from run to run (Add1 makes hundreds of runs).
+        let mut scratch = self.scratch.borrow_mut();
+        let Scratch {
+            class_of,
+            cls,
+            hist,
+            touched,
+            cells,
+            merge,
+            trans,
+            moves,
+            trans_set,
+            trans_map,
+        } = &mut *scratch;
+        class_of.clear();
+        class_of.resize(groups, 0);
         // Per class: budget and an upper bound on its absolute error.
         // Class 1 is "certainly nothing left" (budget 0, no error), shared by all who reach it.
-        let mut cls: Vec<(f64, f64)> = vec![(b0, 2.0 * eps * b0), (0.0, 0.0)];
-        let mut hist: Vec<u64> = vec![0, 0];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut cells: Vec<Cell> = Vec::new();
-        let mut merge: Vec<(u32, u64, f64, u64)> = Vec::new();
+        cls.clear();
+        cls.extend([(b0, 2.0 * eps * b0), (0.0, 0.0)]);
+        hist.clear();
+        hist.resize(2, 0);
+        touched.clear();
         // Per class, during a purchase: its entry in `moves` (u32::MAX = none yet).
-        let mut trans: Vec<u32> = vec![u32::MAX; 2];
-        let mut moves: Vec<Move> = Vec::new();
-        let mut trans_set: Vec<u32> = Vec::new();
-        let mut trans_map: HashMap<(u32, u64), u32, FxBuild> = HashMap::default();
+        trans.clear();
+        trans.resize(2, u32::MAX);
+        trans_set.clear();
         let np = self.costs.len();
         // (stale affordability, its error bound): a lower bound of the current affordability.
         let mut stale: Vec<(f64, f64)> = (0..np)
@@ -338,7 +384,8 @@ impl<'a> Engine<'a> {
         let mut run = MesRun {
             selected: Vec::new(),
             payments: Vec::new(),
-            final_budgets: Vec::new(),
+            final_class: Vec::new(),
+            class_budget: Vec::new(),
             exact: false,
         };
         let mut evals: Vec<(usize, f64, f64, bool)> = Vec::new();
@@ -350,12 +397,19 @@ impl<'a> Engine<'a> {
             evals.clear();
             dropped.clear();
             for &p in &remaining {
+                // Projects are scanned by increasing stale affordability, a lower bound of the
+                // current one: once it exceeds the best upper bound found, so do all later ones.
+                // (pabutools checks this after the drop test below; an unaffordable project is
+                // never bought, so dropping it a round later changes nothing.)
+                if stale[p].0 - stale[p].1 > best_upper {
+                    break;
+                }
                 let cost = f.cost[p];
                 // The supporters as cells of equal budget class and utility.
                 cells.clear();
                 if f.uniform[p] {
                     let u = f.umin[p];
-                    histogram(&f.sup_gm[p], &class_of, &mut hist, &mut touched);
+                    histogram(&f.sup_g[p], &self.prep.mult, class_of, hist, touched);
                     for c in touched.drain(..) {
                         let m = std::mem::take(&mut hist[c as usize]);
                         let (b, e) = cls[c as usize];
@@ -387,12 +441,12 @@ impl<'a> Engine<'a> {
                 let mut avail = 0.0;
                 let mut avail_err = 0.0;
                 let mut tau_lo = f64::INFINITY;
-                for c in &cells {
+                for c in cells.iter() {
                     avail += c.m * c.b;
                     avail_err += c.m * c.e;
                     tau_lo = tau_lo.min(c.lo);
                 }
-                let terms = f.sup_gm[p].len() as f64;
+                let terms = f.sup_g[p].len() as f64;
                 let delta = avail_err + (terms + 4.0) * eps * avail + eps * cost;
                 if avail + delta < cost {
                     dropped.push(p);
@@ -401,10 +455,7 @@ impl<'a> Engine<'a> {
                 if avail - delta < cost {
                     return None;
                 }
-                if stale[p].0 - stale[p].1 > best_upper {
-                    break;
-                }
-                let (rho, err, exact) = afford_cells(cost, f.total[p], tau_lo, &mut cells)?;
+                let (rho, err, exact) = afford_cells(cost, f.total[p], tau_lo, stale[p].0, cells)?;
                 stale[p] = (rho, err);
                 best_upper = best_upper.min(rho + err);
                 evals.push((p, rho, err, exact));
@@ -440,73 +491,60 @@ impl<'a> Engine<'a> {
             trans.resize(cls.len(), u32::MAX);
             trans_map.clear();
             moves.clear();
-            let uniform = f.uniform[chosen];
-            let entries = if uniform {
-                SupIter::Uniform(f.sup_gm[chosen].iter(), f.umin[chosen])
+            let mult = &self.prep.mult;
+            if f.uniform[chosen] {
+                // One move per class of supporters, with the class's voters counted first, so
+                // that moving the groups is a loop without branches.
+                let u = f.umin[chosen];
+                let sup = &f.sup_g[chosen];
+                histogram(sup, mult, class_of, hist, touched);
+                for c in touched.drain(..) {
+                    let mass = std::mem::take(&mut hist[c as usize]);
+                    let mv = if c == 1 {
+                        // Exactly nothing left: pays nothing and stays.
+                        moves.push(Move {
+                            to: 1,
+                            had: 0.0,
+                            paid: 0.0,
+                            full: true,
+                            mass: 0,
+                        });
+                        moves.len() as u32 - 1
+                    } else {
+                        new_move(cls, hist, moves, c, u, rho, err, b0)
+                    };
+                    moves[mv as usize].mass = mass;
+                    trans[c as usize] = mv;
+                    trans_set.push(c);
+                }
+                for &g in sup.iter() {
+                    let c = &mut class_of[g as usize];
+                    *c = moves[trans[*c as usize] as usize].to;
+                }
             } else {
-                SupIter::Varying(f.sup[chosen].iter())
-            };
-            for (g, u) in entries {
-                let g = g as usize;
-                let c = class_of[g];
-                let known = if uniform {
-                    trans[c as usize]
-                } else {
-                    trans_map
-                        .get(&(c, u.to_bits()))
-                        .copied()
-                        .unwrap_or(u32::MAX)
-                };
-                let mv = if known != u32::MAX {
-                    known
-                } else {
-                    let (b, e) = cls[c as usize];
-                    let share = rho * u;
-                    let share_err = u * err + 4.0 * eps * share;
-                    let (nb, ne, paid, full) = if b + e < share - share_err {
-                        // certainly poor: pays everything, the new budget is exactly 0
-                        (0.0, 0.0, b, true)
-                    } else if share > b {
-                        (0.0, e + share_err + 2.0 * eps * b0, b, true)
-                    } else {
-                        (
-                            (b - share).max(0.0),
-                            e + share_err + 2.0 * eps * b0,
-                            share,
-                            false,
-                        )
-                    };
-                    let nc = if (nb, ne) == (0.0, 0.0) {
-                        1
-                    } else {
-                        cls.push((nb, ne));
-                        hist.push(0);
-                        cls.len() as u32 - 1
-                    };
-                    let mv = moves.len() as u32;
-                    moves.push(Move {
-                        to: nc,
-                        had: b,
-                        paid,
-                        full,
-                        mass: 0,
-                    });
-                    if uniform {
-                        trans[c as usize] = mv;
-                        trans_set.push(c);
-                    } else {
-                        trans_map.insert((c, u.to_bits()), mv);
+                for &(g, u) in f.sup[chosen].iter() {
+                    let g = g as usize;
+                    let c = class_of[g];
+                    if c == 1 {
+                        continue; // exactly nothing left: pays nothing and stays
                     }
-                    mv
-                };
-                let mv = &mut moves[mv as usize];
-                mv.mass += self.prep.mult[g];
-                class_of[g] = mv.to;
+                    let mv = match trans_map.get(&(c, u.to_bits())) {
+                        Some(&mv) => mv,
+                        None => {
+                            let mv = new_move(cls, hist, moves, c, u, rho, err, b0);
+                            trans_map.insert((c, u.to_bits()), mv);
+                            mv
+                        }
+                    };
+                    let mv = &mut moves[mv as usize];
+                    mv.mass += mult[g];
+                    class_of[g] = mv.to;
+                }
             }
             for c in trans_set.drain(..) {
                 trans[c as usize] = u32::MAX;
             }
-            for mv in &moves {
+            for mv in moves.iter() {
                 if mv.had > 0.0 {
                     pay.payers += mv.mass;
                     if mv.full {
@@ -523,9 +561,73 @@ impl<'a> Engine<'a> {
             run.payments.push(pay);
             remaining.retain(|&p| p != chosen);
         }
-        run.final_budgets = class_of.iter().map(|&c| cls[c as usize].0).collect();
+        run.class_budget = cls.iter().map(|c| c.0).collect();
+        run.final_class = std::mem::take(class_of);
         Some(run)
     }
+}
+
+/// The working buffers of [`Engine::run_fast`] (see there).
+#[derive(Default)]
+struct Scratch {
+    class_of: Vec<u32>,
+    cls: Vec<(f64, f64)>,
+    hist: Vec<u64>,
+    touched: Vec<u32>,
+    cells: Vec<Cell>,
+    merge: Vec<(u32, u64, f64, u64)>,
+    trans: Vec<u32>,
+    moves: Vec<Move>,
+    trans_set: Vec<u32>,
+    trans_map: HashMap<(u32, u64), u32, FxBuild>,
+}
+
+/// During a purchase at price `rho` (error bound `err`): where the supporters of class `c` with
+/// utility `u` go. Adds the move (and a new class unless they certainly end with nothing) and
+/// returns its index in `moves`.
+#[allow(clippy::too_many_arguments)]
+fn new_move(
+    cls: &mut Vec<(f64, f64)>,
+    hist: &mut Vec<u64>,
+    moves: &mut Vec<Move>,
+    c: u32,
+    u: f64,
+    rho: f64,
+    err: f64,
+    b0: f64,
+) -> u32 {
+    let eps = f64::EPSILON;
+    let (b, e) = cls[c as usize];
+    let share = rho * u;
+    let share_err = u * err + 4.0 * eps * share;
+    let (nb, ne, paid, full) = if b + e < share - share_err {
+        // certainly poor: pays everything, the new budget is exactly 0
+        (0.0, 0.0, b, true)
+    } else if share > b {
+        (0.0, e + share_err + 2.0 * eps * b0, b, true)
+    } else {
+        (
+            (b - share).max(0.0),
+            e + share_err + 2.0 * eps * b0,
+            share,
+            false,
+        )
+    };
+    let to = if (nb, ne) == (0.0, 0.0) {
+        1
+    } else {
+        cls.push((nb, ne));
+        hist.push(0);
+        cls.len() as u32 - 1
+    };
+    moves.push(Move {
+        to,
+        had: b,
+        paid,
+        full,
+        mass: 0,
+    });
+    moves.len() as u32 - 1
 }
 
 /// During a purchase: where the supporters of one budget class (and utility) go.
@@ -583,6 +685,7 @@ fn afford_cells(
     cost: f64,
     total: f64,
     tau_lo: f64,
+    hint: f64,
     cells: &mut [Cell],
 ) -> Option<(f64, f64, bool)> {
     let eps = f64::EPSILON;
@@ -592,14 +695,16 @@ fn afford_cells(
         return Some((rho0, 2.0 * eps * rho0, true));
     }
     // Process the cells in increasing b/u, sorting only those below a threshold that grows
-    // until a rich cell is found (the poor cells are the ones with the smallest b/u).
+    // until a rich cell is found (the poor cells are the ones with the smallest b/u). ρ is at
+    // least `hint` (the project's affordability in an earlier round: budgets only shrink), so
+    // the first threshold starts a little above it.
     let mut contrib = 0.0;
     let mut denom = total;
     let mut poor_err = 0.0;
     let mut poor_len = 0.0;
     let mut found = None;
     let mut done = 0;
-    let mut threshold = rho0 * 2.0;
+    let mut threshold = rho0.max(hint) * 1.25;
     'outer: while done < cells.len() {
         let rest = &mut cells[done..];
         let mut k = 0;
@@ -654,29 +759,23 @@ fn afford_cells(
 
 /// Adds each supporter's multiplicity to its budget class; `touched` lists the classes seen.
 #[inline(never)]
-fn histogram(sup: &[(u32, u32)], class_of: &[u32], hist: &mut [u64], touched: &mut Vec<u32>) {
-    for &(g, m) in sup {
+fn histogram(
+    sup: &[u32],
+    mult: &[u64],
+    class_of: &[u32],
+    hist: &mut [u64],
+    touched: &mut Vec<u32>,
+) {
+    // Branch-free: every class is written at the end of `touched`, which only grows when the
+    // class is new (whether it is new is unpredictable).
+    let mut n = touched.len();
+    touched.resize(n + sup.len(), 0);
+    for &g in sup {
         let c = class_of[g as usize];
         let h = &mut hist[c as usize];
-        if *h == 0 {
-            touched.push(c);
-        }
-        *h += u64::from(m);
+        touched[n] = c;
+        n += usize::from(*h == 0);
+        *h += mult[g as usize];
     }
-}
-
-/// The supporters of a project as (group, utility).
-enum SupIter<'a> {
-    Uniform(std::slice::Iter<'a, (u32, u32)>, f64),
-    Varying(std::slice::Iter<'a, (u32, f64)>),
-}
-
-impl Iterator for SupIter<'_> {
-    type Item = (u32, f64);
-    fn next(&mut self) -> Option<(u32, f64)> {
-        match self {
-            SupIter::Uniform(it, u) => it.next().map(|&(g, _)| (g, *u)),
-            SupIter::Varying(it) => it.next().copied(),
-        }
-    }
+    touched.truncate(n);
 }

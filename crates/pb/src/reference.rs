@@ -9,28 +9,29 @@ use crate::pabulib::Election;
 use crate::profile::Satisfaction;
 
 fn util(e: &Election, sat: Satisfaction, v: usize, p: usize) -> Q {
-    let vote = &e.votes[v];
+    let vote = e.votes.get(v);
+    let p32 = p as u32;
     match sat {
         Satisfaction::Cost => {
-            if vote.projects.contains(&p) {
+            if vote.projects.contains(&p32) {
                 e.projects[p].cost.clone()
             } else {
                 Q::zero()
             }
         }
         Satisfaction::Cardinality => {
-            if vote.projects.contains(&p) {
+            if vote.projects.contains(&p32) {
                 Q::from_integer(1.into())
             } else {
                 Q::zero()
             }
         }
         Satisfaction::Points => {
-            let pts = vote.points.as_ref().expect("points ballots");
+            let pts = vote.points.expect("points ballots");
             vote.projects
                 .iter()
                 .zip(pts)
-                .filter(|(q, _)| **q == p)
+                .filter(|(q, _)| **q == p32)
                 .map(|(_, x)| x.clone())
                 .next_back()
                 .unwrap_or_default()
@@ -155,7 +156,7 @@ pub(crate) fn naive_phragmen(e: &Election) -> Vec<usize> {
     while !remaining.is_empty() {
         let val = |p: usize| -> Option<Q> {
             let sup: Vec<usize> = (0..n)
-                .filter(|&v| e.votes[v].projects.contains(&p))
+                .filter(|&v| e.votes.get(v).projects.contains(&(p as u32)))
                 .collect();
             if sup.is_empty() {
                 return None;
@@ -188,7 +189,7 @@ pub(crate) fn naive_phragmen(e: &Election) -> Vec<usize> {
             .expect("non-empty");
         if let Some(l) = &best {
             for (v, lv) in load.iter_mut().enumerate() {
-                if e.votes[v].projects.contains(&p) {
+                if e.votes.get(v).projects.contains(&(p as u32)) {
                     *lv = l.clone();
                 }
             }

@@ -10,7 +10,7 @@ use crate::error::PbError;
 use crate::mes::{self, MesRun};
 use crate::number::Q;
 use crate::pabulib::{Election, VoteType};
-use crate::profile::{Prepared, Satisfaction};
+use crate::profile::{Grouping, Prepared, Satisfaction, UtilIdx};
 
 /// Which rule to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -150,7 +150,12 @@ pub fn solve(e: &Election, opts: &Options) -> Result<Outcome, PbError> {
     } else {
         opts.sat
     };
-    let prep = Prepared::new(e, sat)?;
+    // One MES run, or greedy, groups identical ballots only when many coincide.
+    let grouping = match (opts.rule, opts.completion) {
+        (Rule::Mes, Completion::Add1) | (Rule::Phragmen, _) => Grouping::Always,
+        _ => Grouping::IfCommon,
+    };
+    let prep = Prepared::new(e, sat, grouping)?;
     let supporters: Vec<u64> = (0..e.projects.len())
         .map(|p| prep.positive_sat(p).1)
         .collect();
@@ -308,13 +313,18 @@ fn run_mes(e: &Election, prep: &Prepared, add1: bool, out: &mut Outcome) {
         .iter()
         .map(|s| e.projects[s.project].cost.clone())
         .sum();
+    let positive: Vec<bool> = prep.vals.iter().map(|v| v.is_positive()).collect();
+    let left = |g: u32| run.final_budget(g as usize) * prep.mult[g as usize] as f64;
     out.mes_available_at_end = (0..e.projects.len())
-        .map(|p| {
-            prep.util[p]
-                .iter()
-                .filter(|(_, vi)| prep.vals[*vi as usize].is_positive())
-                .map(|(g, _)| run.final_budgets[*g as usize] * prep.mult[*g as usize] as f64)
-                .sum()
+        .map(|p| match &prep.uidx[p] {
+            UtilIdx::Same(vi) if positive[*vi as usize] => {
+                prep.sup[p].iter().map(|&g| left(g)).sum()
+            }
+            _ => prep
+                .util(p)
+                .filter(|(_, vi)| positive[*vi as usize])
+                .map(|(g, _)| left(g))
+                .sum(),
         })
         .collect();
     out.mes_voter_budget = Some(b0);
@@ -384,11 +394,11 @@ fn phragmen(e: &Election, prep: &Prepared, out: &mut Outcome) {
         if let Some(l) = &load {
             loads.push(l.clone());
             let k = loads.len() - 1;
-            for (g, _) in &prep.util[chosen] {
-                let g = *g as usize;
+            for &g in &prep.sup[chosen] {
+                let g = g as usize;
                 let old = last[g];
                 let m = prep.mult[g];
-                for &q in prep.ballot(g) {
+                for q in prep.ballot(g) {
                     let c = &mut cnt[q as usize];
                     if c.len() <= k {
                         c.resize(k + 1, 0);

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use crate::mes::Engine;
 use crate::number::{Q, int};
 use crate::pabulib::{self, Election};
-use crate::profile::{Prepared, Satisfaction};
+use crate::profile::{Grouping, Prepared, Satisfaction};
 use crate::reference::{naive_greedy, naive_mes, naive_phragmen};
 use crate::rules::{Completion, Options, Rule, Stage, solve};
 
@@ -99,8 +99,8 @@ proptest! {
 
     #[test]
     fn fast_path_equals_exact_path_at_every_add1_budget(e in arb_election(false), k in 0i64..30) {
-        for sat in sats(false) {
-            let prep = Prepared::new(&e, sat).unwrap();
+        for (sat, grouping) in sats(false).into_iter().flat_map(|s| [(s, Grouping::Always), (s, Grouping::Never)]) {
+            let prep = Prepared::new(&e, sat, grouping).unwrap();
             let costs: Vec<Q> = e.projects.iter().map(|p| p.cost.clone()).collect();
             let names: Vec<&str> = e.projects.iter().map(|p| p.id.as_str()).collect();
             let cands: Vec<usize> = (0..costs.len()).filter(|&p| prep.positive_sat(p).0.is_positive() && costs[p].is_positive()).collect();
@@ -109,8 +109,8 @@ proptest! {
             let exact = engine.run_exact(&b);
             prop_assert_eq!(engine.run(&b).selected, exact.selected.clone());
             // MES budget accounting in exact arithmetic: nobody ends with a negative budget.
-            prop_assert!(exact.final_budgets.iter().all(|x| *x >= 0.0), "negative budget");
-            prop_assert!(engine.run(&b).final_budgets.iter().all(|x| *x >= 0.0), "negative budget (fast path)");
+            prop_assert!(exact.final_budgets().all(|x| x >= 0.0), "negative budget");
+            prop_assert!(engine.run(&b).final_budgets().all(|x| x >= 0.0), "negative budget (fast path)");
         }
     }
 
@@ -121,7 +121,7 @@ proptest! {
                 let out = solve(e, &opts(Rule::Mes, sat, Completion::Add1)).unwrap();
                 let sel = out.selected();
                 let Some(b) = out.mes_voter_budget.clone() else { continue };
-                let prep = Prepared::new(e, sat).unwrap();
+                let prep = Prepared::new(e, sat, Grouping::Always).unwrap();
                 // Exhaustive over the projects someone supports (as pabutools checks it).
                 let exhaustive = (0..e.projects.len()).all(|p| {
                     !prep.positive_sat(p).0.is_positive()
