@@ -479,6 +479,7 @@ pub async fn seed_programs(
         struct Taking {
             h: usize,
             kk: u64,
+            batch: usize,
             enrolled: NaiveDate,
             left: Option<NaiveDate>,
         }
@@ -572,6 +573,7 @@ pub async fn seed_programs(
             taking.push(Taking {
                 h,
                 kk: snap.no_kk[h],
+                batch,
                 enrolled,
                 left,
             });
@@ -580,34 +582,47 @@ pub async fn seed_programs(
         seeded.events += events.len();
         seeded.participants += taking.len();
 
-        // Training sessions, every two weeks from the first batch, with attendance.
-        let mut day = ymd(BATCHES[0]) + Duration::days(3);
-        for n in 0..spec.sessions {
-            if day > program.end.min(last) {
-                break;
+        // Training sessions of each batch (every two weeks, monthly for short programs,
+        // closer together when the period left is short), with the attendance of the
+        // batch's participants holding a place that day.
+        for (batch, first_day) in BATCHES.iter().enumerate() {
+            let first = ymd(*first_day) + Duration::days(3);
+            let until = program.end.min(last);
+            if first > until || spec.sessions == 0 {
+                continue;
             }
-            delivery::check_session(&program, day, "x")?;
-            let session = store
-                .create_training_session(
-                    &Session {
-                        id: 0,
-                        program: program.id,
-                        date: day,
-                        topic: format!("Sesi {}", n + 1),
-                        place: "Aula kantor kelurahan/desa".into(),
-                    },
-                    agency_actor,
-                )
-                .await?;
-            let marks: Vec<(u64, bool)> = taking
-                .iter()
-                .filter(|t| t.enrolled <= day && t.left.is_none_or(|l| l >= day))
-                .map(|t| (t.kk, rng.random::<f64>() < 0.86))
-                .collect();
-            store
-                .record_attendance(session, &marks, agency_actor)
-                .await?;
-            day += Duration::days(if spec.sessions >= 8 { 14 } else { 30 });
+            let usual = if spec.sessions >= 8 { 14 } else { 30 };
+            let step = ((until - first).num_days() / spec.sessions as i64).clamp(3, usual);
+            for n in 0..spec.sessions {
+                let day = first + Duration::days(step * n as i64);
+                if day > until {
+                    break;
+                }
+                let topic = format!("Angkatan {} · sesi {}", batch + 1, n + 1);
+                delivery::check_session(&program, day, &topic)?;
+                let session = store
+                    .create_training_session(
+                        &Session {
+                            id: 0,
+                            program: program.id,
+                            date: day,
+                            topic,
+                            place: "Aula kantor kelurahan/desa".into(),
+                        },
+                        agency_actor,
+                    )
+                    .await?;
+                let marks: Vec<(u64, bool)> = taking
+                    .iter()
+                    .filter(|t| {
+                        t.batch == batch && t.enrolled <= day && t.left.is_none_or(|l| l >= day)
+                    })
+                    .map(|t| (t.kk, rng.random::<f64>() < 0.86))
+                    .collect();
+                store
+                    .record_attendance(session, &marks, agency_actor)
+                    .await?;
+            }
         }
 
         // Mentoring visits.
