@@ -7,7 +7,13 @@ use sejahtera_pb::{Completion, Options, Rule, Satisfaction, pabulib, solve};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(e) = pabulib::parse(text) else { return };
+    let parsed = pabulib::parse(text);
+    // Parsing an owned copy (what the CLI does) gives the same election or the same error.
+    assert_eq!(
+        parsed.as_ref().map_err(|e| e.to_string()),
+        pabulib::parse_owned(text.to_string()).as_ref().map_err(|e| e.to_string())
+    );
+    let Ok(e) = parsed else { return };
     let again = pabulib::parse(&pabulib::write(&e)).expect("written election parses");
     assert_eq!(again.projects.len(), e.projects.len());
     assert_eq!(again.votes.len(), e.votes.len());
