@@ -6,6 +6,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sejahtera_domain::RegionCode;
+use sejahtera_domain::codes::{
+    Atap, BahanBakar, Code, Dinding, Disabilitas, Hubungan, JenisKelamin, Lantai, Listrik,
+    Pendidikan, Sanitasi, Sektor, StatusKawin, StatusRumah, SumberAir,
+};
 use sejahtera_domain::eligibility::Snapshot;
 use sejahtera_domain::eligibility::fields::code_index;
 use sejahtera_domain::region::{Level, Regions};
@@ -91,7 +95,6 @@ pub async fn load(
     reference_date: NaiveDate,
     with_pii: bool,
 ) -> anyhow::Result<RegistrySnapshot> {
-    let welfare = store.welfare().await?;
     let mut districts = areas_at(regions, Level::District);
     let mut regencies = areas_at(regions, Level::Regency);
     districts.sort_by(|a, b| a.code.cmp(&b.code));
@@ -115,19 +118,27 @@ pub async fn load(
         housing: [u8; 8],
     }
     let mut cols = Snapshot::new();
-    let mut village_index: HashMap<RegionCode, u32> = HashMap::new();
+    let mut village_index: HashMap<String, u32> = HashMap::new();
     let mut district_of_village = Vec::new();
     let mut regency_of_village = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
     let mut missing_area = None;
+    let mut village_error = None;
     store
-        .for_each_household(|h| {
-            let v = match village_index.get(&h.kode_wilayah) {
+        .for_each_household_codes(|kk, h| {
+            let v = match village_index.get(h.village) {
                 Some(v) => *v,
                 None => {
-                    let v = cols.add_village(h.kode_wilayah.clone());
-                    let d = h.kode_wilayah.at_level(Level::District);
-                    let r = h.kode_wilayah.at_level(Level::Regency);
+                    let code = match RegionCode::parse(h.village) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            village_error.get_or_insert(format!("village {:?}: {e}", h.village));
+                            return Ok(());
+                        }
+                    };
+                    let v = cols.add_village(code.clone());
+                    let d = code.at_level(Level::District);
+                    let r = code.at_level(Level::Regency);
                     match (
                         d.as_ref().and_then(|d| district_index.get(d)),
                         r.as_ref().and_then(|r| regency_index.get(r)),
@@ -137,35 +148,38 @@ pub async fn load(
                             regency_of_village.push(*r);
                         }
                         _ => {
-                            missing_area.get_or_insert(h.kode_wilayah.clone());
+                            missing_area.get_or_insert(code.clone());
                             district_of_village.push(0);
                             regency_of_village.push(0);
                         }
                     }
-                    village_index.insert(h.kode_wilayah.clone(), v);
+                    village_index.insert(h.village.to_string(), v);
                     v
                 }
             };
-            let kk: u64 = h.no_kk.as_str().parse().unwrap_or(0);
+            let [lantai, dinding, atap, air, sanitasi, listrik, bakar, rumah] = h.housing;
             pending.push(Pending {
                 kk,
                 village: v,
-                welfare: welfare.get(&kk).copied(),
-                pengeluaran: h.pengeluaran_bulanan.get(),
+                welfare: h.welfare,
+                pengeluaran: h.pengeluaran,
                 housing: [
-                    code_index(h.lantai),
-                    code_index(h.dinding),
-                    code_index(h.atap),
-                    code_index(h.sumber_air),
-                    code_index(h.sanitasi),
-                    code_index(h.listrik),
-                    code_index(h.bahan_bakar),
-                    code_index(h.status_rumah),
+                    coded::<Lantai>(lantai),
+                    coded::<Dinding>(dinding),
+                    coded::<Atap>(atap),
+                    coded::<SumberAir>(air),
+                    coded::<Sanitasi>(sanitasi),
+                    coded::<Listrik>(listrik),
+                    coded::<BahanBakar>(bakar),
+                    coded::<StatusRumah>(rumah),
                 ],
             });
             Ok(())
         })
         .await?;
+    if let Some(e) = village_error {
+        anyhow::bail!("stored household with a malformed {e}");
+    }
     if let Some(v) = missing_area {
         anyhow::bail!("village {v} has no district or regency among the stored regions");
     }
@@ -188,38 +202,68 @@ pub async fn load(
             heads.push(None);
         }
     };
-    store
-        .for_each_person(|p| {
-            let kk: u64 = p.no_kk.as_str().parse().unwrap_or(0);
-            while next < pending.len() && pending[next].kk <= kk {
-                push(&mut cols, &pending[next], &mut no_kk, &mut heads);
-                next += 1;
-            }
-            if no_kk.last() != Some(&kk) {
-                return Ok(()); // no stored household (cannot happen with foreign keys)
-            }
-            let umur = reference_date
-                .years_since(p.tanggal_lahir)
-                .map(|y| y.min(i16::MAX as u32) as i16);
-            let codes = [
-                code_index(Some(p.jenis_kelamin)),
-                code_index(p.hubungan),
-                code_index(p.pendidikan),
-                code_index(p.sektor),
-                code_index(p.disabilitas),
-                code_index(p.status_kawin),
-            ];
-            cols.push_member(umur, codes);
-            if with_pii
-                && p.hubungan == Some(sejahtera_domain::codes::Hubungan::Kepala)
-                && let Some(last) = heads.last_mut()
-                && last.is_none()
-            {
-                *last = Some((p.nik.as_str().to_string(), p.nama.clone()));
-            }
-            Ok(())
-        })
-        .await?;
+    if !with_pii {
+        // The compact path: members' coded fields, one row per household.
+        store
+            .for_each_household_members(|kk, members| {
+                while next < pending.len() && pending[next].kk <= kk {
+                    push(&mut cols, &pending[next], &mut no_kk, &mut heads);
+                    next += 1;
+                }
+                if no_kk.last() != Some(&kk) {
+                    return Ok(()); // no stored household (cannot happen with foreign keys)
+                }
+                for m in members {
+                    let umur = parse_day(m.birth)
+                        .and_then(|b| reference_date.years_since(b))
+                        .map(|y| y.min(i16::MAX as u32) as i16);
+                    let codes = [
+                        coded::<JenisKelamin>(m.sex),
+                        coded::<Hubungan>(m.relation),
+                        coded::<Pendidikan>(m.education),
+                        coded::<Sektor>(m.sector),
+                        coded::<Disabilitas>(m.disability),
+                        coded::<StatusKawin>(m.marital),
+                    ];
+                    cols.push_member(umur, codes);
+                }
+                Ok(())
+            })
+            .await?;
+    } else {
+        store
+            .for_each_person(|p| {
+                let kk: u64 = p.no_kk.as_str().parse().unwrap_or(0);
+                while next < pending.len() && pending[next].kk <= kk {
+                    push(&mut cols, &pending[next], &mut no_kk, &mut heads);
+                    next += 1;
+                }
+                if no_kk.last() != Some(&kk) {
+                    return Ok(()); // no stored household (cannot happen with foreign keys)
+                }
+                let umur = reference_date
+                    .years_since(p.tanggal_lahir)
+                    .map(|y| y.min(i16::MAX as u32) as i16);
+                let codes = [
+                    code_index(Some(p.jenis_kelamin)),
+                    code_index(p.hubungan),
+                    code_index(p.pendidikan),
+                    code_index(p.sektor),
+                    code_index(p.disabilitas),
+                    code_index(p.status_kawin),
+                ];
+                cols.push_member(umur, codes);
+                if with_pii
+                    && p.hubungan == Some(sejahtera_domain::codes::Hubungan::Kepala)
+                    && let Some(last) = heads.last_mut()
+                    && last.is_none()
+                {
+                    *last = Some((p.nik.as_str().to_string(), p.nama.clone()));
+                }
+                Ok(())
+            })
+            .await?;
+    }
     while next < pending.len() {
         push(&mut cols, &pending[next], &mut no_kk, &mut heads);
         next += 1;
@@ -236,4 +280,26 @@ pub async fn load(
         ranked,
         heads: with_pii.then_some(heads),
     })
+}
+
+/// The snapshot's index of a stored code (0 when empty or unknown).
+fn coded<C: Code + PartialEq>(text: &str) -> u8 {
+    if text.is_empty() {
+        return 0;
+    }
+    code_index(C::parse(text).ok())
+}
+
+/// A stored `YYYY-MM-DD` day.
+fn parse_day(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return text.parse().ok();
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + (d - b'0') as u32)
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }

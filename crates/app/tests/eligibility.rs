@@ -97,6 +97,21 @@ const EXAMPLE: &str =
     "desil <= 4 and kepala.jenis_kelamin == \"P\" and any(anggota, umur >= 18 and umur <= 55)";
 
 #[tokio::test]
+async fn the_compact_snapshot_loader_equals_columns_built_from_full_records() {
+    // The loader reads packed codes (one row per household); the reference reads every
+    // household and person through the record API. Every column must be equal.
+    let (_d, store, regions) = demo().await;
+    let snap = load(&store, &regions, today(), false).await.unwrap();
+    let rows: Vec<HouseholdRow> = rows(&store).await.into_iter().map(|(_, h)| h).collect();
+    let reference = sejahtera_domain::eligibility::Snapshot::from_rows(&rows);
+    assert_eq!(snap.cols, reference);
+    // With personal data (exports) the full-record path gives the same columns.
+    let with_pii = load(&store, &regions, today(), true).await.unwrap();
+    assert_eq!(with_pii.cols, reference);
+    assert_eq!(with_pii.no_kk, snap.no_kk);
+}
+
+#[tokio::test]
 async fn columnar_counts_agree_with_naive_rows_from_the_store() {
     let (_d, store, regions) = demo().await;
     let snap = load(&store, &regions, today(), false).await.unwrap();

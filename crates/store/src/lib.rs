@@ -28,7 +28,8 @@ use sqlx::sqlite::{
 pub use accounts::{NewUser, SessionRecord, UserRecord};
 pub use delivery::ReferralUpdate;
 pub use registry::{
-    BulkWrite, Counts, DistrictCount, GENERATION_KEY, ImportRun, PersonKeys, WriteStats,
+    BulkWrite, Counts, DistrictCount, GENERATION_KEY, HouseholdCodes, ImportRun, MemberCodes,
+    PersonKeys, WriteStats,
 };
 pub use staff::{HouseholdFilter, HouseholdHit};
 

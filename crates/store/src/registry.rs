@@ -214,6 +214,100 @@ impl Store {
         Ok(())
     }
 
+    /// Calls `f` for every household in `no_kk` order with what a columnar snapshot
+    /// needs: village, reported consumption, the housing codes and the stored
+    /// welfare ranking (score, decile), packed by SQLite into few values per row.
+    pub async fn for_each_household_codes(
+        &self,
+        mut f: impl FnMut(u64, &HouseholdCodes<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut rows = sqlx::query(
+            "SELECT h.no_kk, h.kode_wilayah || '|' || h.pengeluaran_bulanan || '|' || \
+                 ifnull(h.lantai, '') || '|' || ifnull(h.dinding, '') || '|' || \
+                 ifnull(h.atap, '') || '|' || ifnull(h.sumber_air, '') || '|' || \
+                 ifnull(h.sanitasi, '') || '|' || ifnull(h.listrik, '') || '|' || \
+                 ifnull(h.bahan_bakar, '') || '|' || ifnull(h.status_rumah, ''), \
+                 w.skor_pmt, w.desil \
+             FROM households h LEFT JOIN household_welfare w ON w.no_kk = h.no_kk \
+             ORDER BY h.no_kk",
+        )
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let kk: &str = r.try_get(0)?;
+            let kk: u64 = kk
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("no_kk {kk:?}")))?;
+            let packed: &str = r.try_get(1)?;
+            let mut it = packed.split('|');
+            let mut next = || it.next().unwrap_or("");
+            let village = next();
+            let pengeluaran = next()
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("pengeluaran_bulanan of {kk:016}")))?;
+            let housing = [(); 8].map(|_| next());
+            let welfare = match (
+                r.try_get::<Option<f64>, _>(2)?,
+                r.try_get::<Option<i64>, _>(3)?,
+            ) {
+                (Some(s), Some(d)) => Some((s, d as u8)),
+                _ => None,
+            };
+            f(
+                kk,
+                &HouseholdCodes {
+                    village,
+                    pengeluaran,
+                    housing,
+                    welfare,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` for every household with stored persons, in `no_kk` order, with the
+    /// coded fields of its members in `nik` order — what a columnar snapshot needs,
+    /// without names or NIK. SQLite packs each household's members into one text
+    /// value, so a full registry arrives as one row per household instead of twelve
+    /// values per person (the per-value cost of a row made a full scan take 11 s for
+    /// 773k persons; this takes about a fifth of it).
+    pub async fn for_each_household_members(
+        &self,
+        mut f: impl FnMut(u64, &[MemberCodes<'_>]) -> Result<()>,
+    ) -> Result<()> {
+        let mut rows = sqlx::query(
+            "SELECT no_kk, group_concat(tanggal_lahir || '|' || jenis_kelamin || '|' || \
+                 ifnull(hubungan, '') || '|' || ifnull(pendidikan, '') || '|' || \
+                 ifnull(sektor, '') || '|' || ifnull(disabilitas, '') || '|' || \
+                 ifnull(status_kawin, ''), ';' ORDER BY nik) \
+             FROM persons GROUP BY no_kk ORDER BY no_kk",
+        )
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let kk: &str = r.try_get(0)?;
+            let kk: u64 = kk
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("no_kk {kk:?}")))?;
+            let text: &str = r.try_get(1)?;
+            let mut members: Vec<MemberCodes<'_>> = Vec::with_capacity(8);
+            for m in text.split(';') {
+                let mut it = m.split('|');
+                let mut next = || it.next().unwrap_or("");
+                members.push(MemberCodes {
+                    birth: next(),
+                    sex: next(),
+                    relation: next(),
+                    education: next(),
+                    sector: next(),
+                    disability: next(),
+                    marital: next(),
+                });
+            }
+            f(kk, &members)?;
+        }
+        Ok(())
+    }
+
     /// Calls `f` for every stored person in (`no_kk`, `nik`) order.
     pub async fn for_each_person(&self, mut f: impl FnMut(Person) -> Result<()>) -> Result<()> {
         let sql = format!("{PERSON_SELECT} ORDER BY no_kk, nik");
@@ -533,4 +627,38 @@ impl BulkWrite {
         self.tx.commit().await?;
         Ok(())
     }
+}
+
+/// The coded fields of one stored person as text (empty when missing), in the
+/// spelling of the registry (`docs/import.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberCodes<'a> {
+    /// Birth date, `YYYY-MM-DD`.
+    pub birth: &'a str,
+    /// `jenis_kelamin`.
+    pub sex: &'a str,
+    /// `hubungan`.
+    pub relation: &'a str,
+    /// `pendidikan`.
+    pub education: &'a str,
+    /// `sektor`.
+    pub sector: &'a str,
+    /// `disabilitas`.
+    pub disability: &'a str,
+    /// `status_kawin`.
+    pub marital: &'a str,
+}
+
+/// What a columnar snapshot needs of one stored household.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HouseholdCodes<'a> {
+    /// Village code as stored (`53.71.04.1001`).
+    pub village: &'a str,
+    /// Reported monthly consumption, Rupiah.
+    pub pengeluaran: i64,
+    /// Housing codes as stored (empty when missing): lantai, dinding, atap, sumber_air,
+    /// sanitasi, listrik, bahan_bakar, status_rumah.
+    pub housing: [&'a str; 8],
+    /// The stored welfare ranking: (PMT score, decile).
+    pub welfare: Option<(f64, u8)>,
 }
