@@ -206,10 +206,8 @@ pub async fn update_referral(
     date: NaiveDate,
 ) -> anyhow::Result<Referral> {
     let r = store
-        .referrals(None, None)
+        .referral(referral_id)
         .await?
-        .into_iter()
-        .find(|r| r.id == referral_id)
         .ok_or_else(|| Denied::NotFound(format!("no referral with id {referral_id}")))?;
     let program = find(store, r.program).await?;
     if !actor.may_handle_referrals_of(r.partner) && !actor.may_run_program(&program) {
@@ -324,7 +322,9 @@ pub struct OutcomeImport {
 pub const OUTCOME_COLUMNS: [&str; 5] =
     ["no_kk", "tanggal", "usaha", "pendapatan_bulanan", "bekerja"];
 
-fn yes_no(s: &str) -> Result<Option<bool>, String> {
+/// A yes/no answer as people write it in files, forms and flags (`ya`, `tidak`,
+/// `1`, `0`, `yes`, `no`, …; empty: not answered).
+pub fn yes_no(s: &str) -> Result<Option<bool>, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "" => Ok(None),
         "1" | "ya" | "y" | "yes" | "true" => Ok(Some(true)),
@@ -763,20 +763,7 @@ pub async fn enrollees(
     program_id: i64,
 ) -> anyhow::Result<Vec<Enrollee>> {
     let program = find(store, program_id).await?;
-    let scope = actor.program_scope(&program);
-    if scope == RegistryScope::Nothing {
-        return Err(Denied::Forbidden(format!(
-            "the participants of {} are seen by {}, planners, auditors and administrators",
-            program.name, program.agency
-        ))
-        .into());
-    }
-    let st = state(store).await?;
-    let mut rows: Vec<(u64, Status, RegionCode)> = st
-        .of_program(program.id)
-        .into_iter()
-        .filter(|(_, _, v)| scope.contains(v))
-        .collect();
+    let (st, mut rows) = scoped(store, actor, &program).await?;
     rows.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
     let kks: Vec<NoKk> = rows
         .iter()
@@ -823,11 +810,13 @@ pub async fn enrollees(
     Ok(out)
 }
 
-async fn scoped_households(
+/// The enrollment state and the households of a program (KK, status, village)
+/// whose personal data the actor may see; `Forbidden` when none.
+async fn scoped(
     store: &Store,
     actor: &Actor,
     program: &Program,
-) -> anyhow::Result<HashSet<u64>> {
+) -> anyhow::Result<(Enrollments, Vec<(u64, Status, RegionCode)>)> {
     let scope = actor.program_scope(program);
     if scope == RegistryScope::Nothing {
         return Err(Denied::Forbidden(format!(
@@ -836,13 +825,22 @@ async fn scoped_households(
         ))
         .into());
     }
-    Ok(state(store)
-        .await?
+    let st = state(store).await?;
+    let rows = st
         .of_program(program.id)
         .into_iter()
         .filter(|(_, _, v)| scope.contains(v))
-        .map(|(h, _, _)| h)
-        .collect())
+        .collect();
+    Ok((st, rows))
+}
+
+async fn scoped_households(
+    store: &Store,
+    actor: &Actor,
+    program: &Program,
+) -> anyhow::Result<HashSet<u64>> {
+    let (_, rows) = scoped(store, actor, program).await?;
+    Ok(rows.into_iter().map(|(h, _, _)| h).collect())
 }
 
 /// The mentoring visits of a program that the actor may see.

@@ -217,6 +217,49 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The actions a person names: propose, enroll, activate, graduate, exit, correct.
+    pub const ACTIONS: [&'static str; 6] = [
+        "propose", "enroll", "activate", "graduate", "exit", "correct",
+    ];
+
+    /// The command an action names (forms, API bodies, the command line). An exit
+    /// takes `reason` (an empty one is refused by [`decide`] with its reason); a
+    /// correction needs `to`, the status it should have been.
+    pub fn from_action(
+        action: &str,
+        reason: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Command, String> {
+        Ok(match action.trim() {
+            "propose" => Command::Propose,
+            "enroll" => Command::Enroll,
+            "activate" => Command::Activate,
+            "graduate" => Command::Graduate,
+            "exit" => Command::Exit {
+                reason: reason.unwrap_or_default().trim().to_string(),
+            },
+            "correct" => {
+                let to = to.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
+                    format!(
+                        "a correction needs the status it should have been (to: {})",
+                        Status::allowed()
+                    )
+                })?;
+                Command::Correct {
+                    to: Status::parse(to).map_err(|e| e.to_string())?,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "action {other:?}: allowed {}",
+                    Command::ACTIONS.join(", ")
+                ));
+            }
+        })
+    }
+}
+
 /// One append-only decision about a household in a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

@@ -29,6 +29,18 @@ fn kk_text(n: u64) -> String {
     format!("{n:016}")
 }
 
+const SESSION_SELECT: &str = "SELECT id, program_id, day, topic, place FROM program_sessions";
+
+fn session_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Session> {
+    Ok(Session {
+        id: r.try_get(0)?,
+        program: r.try_get(1)?,
+        date: day(r.try_get(2)?)?,
+        topic: r.try_get(3)?,
+        place: r.try_get(4)?,
+    })
+}
+
 /// A new status of a referral.
 #[derive(Debug, Clone)]
 pub struct ReferralUpdate<'a> {
@@ -105,44 +117,22 @@ impl Store {
 
     /// The sessions of a program, by day.
     pub async fn training_sessions(&self, program: i64) -> Result<Vec<Session>> {
-        let rows = sqlx::query(
-            "SELECT id, program_id, day, topic, place FROM program_sessions WHERE program_id = ? \
-             ORDER BY day, id",
-        )
+        let rows = sqlx::query(&format!(
+            "{SESSION_SELECT} WHERE program_id = ? ORDER BY day, id"
+        ))
         .bind(program)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Session {
-                    id: r.try_get(0)?,
-                    program: r.try_get(1)?,
-                    date: day(r.try_get(2)?)?,
-                    topic: r.try_get(3)?,
-                    place: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(session_from_row).collect()
     }
 
     /// The session with this id.
     pub async fn training_session(&self, id: i64) -> Result<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT id, program_id, day, topic, place FROM program_sessions WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(Session {
-                id: r.try_get(0)?,
-                program: r.try_get(1)?,
-                date: day(r.try_get(2)?)?,
-                topic: r.try_get(3)?,
-                place: r.try_get(4)?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(&format!("{SESSION_SELECT} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from_row).transpose()
     }
 
     /// Records the attendance of households at a session, in one transaction;
@@ -289,14 +279,30 @@ impl Store {
         program: Option<i64>,
         partner: Option<i64>,
     ) -> Result<Vec<Referral>> {
+        self.referrals_where(None, program, partner).await
+    }
+
+    /// One referral with its current status.
+    pub async fn referral(&self, id: i64) -> Result<Option<Referral>> {
+        Ok(self.referrals_where(Some(id), None, None).await?.pop())
+    }
+
+    async fn referrals_where(
+        &self,
+        id: Option<i64>,
+        program: Option<i64>,
+        partner: Option<i64>,
+    ) -> Result<Vec<Referral>> {
         let rows = sqlx::query(
             "SELECT r.id, r.program_id, r.no_kk, r.partner_id, r.service, r.referred_on, \
                     e.status, e.result, e.amount, e.day \
              FROM referrals r JOIN referral_events e ON e.id = \
                  (SELECT MAX(id) FROM referral_events WHERE referral_id = r.id) \
-             WHERE (?1 IS NULL OR r.program_id = ?1) AND (?2 IS NULL OR r.partner_id = ?2) \
+             WHERE (?1 IS NULL OR r.id = ?1) AND (?2 IS NULL OR r.program_id = ?2) \
+               AND (?3 IS NULL OR r.partner_id = ?3) \
              ORDER BY r.id",
         )
+        .bind(id)
         .bind(program)
         .bind(partner)
         .fetch_all(&self.pool)

@@ -53,14 +53,14 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/staff/users/{id}/status", post(user_status))
 }
 
-fn html(t: &impl Template) -> Result<Response, Failure> {
+pub(crate) fn html(t: &impl Template) -> Result<Response, Failure> {
     let body = t
         .render()
         .map_err(|e| Failure::Internal(anyhow::anyhow!("template: {e}")))?;
     Ok(Html(body).into_response())
 }
 
-fn private(mut r: Response) -> Response {
+pub(crate) fn private(mut r: Response) -> Response {
     // Staff pages hold personal data: never cached by browsers or proxies.
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

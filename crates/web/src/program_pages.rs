@@ -30,6 +30,7 @@ use serde::Deserialize;
 use crate::auth::{MaybeUser, UiLang, check_csrf};
 use crate::error::{Failure, PageError};
 use crate::i18n::{Lang, Tr};
+use crate::pages::private;
 use crate::programs_api::{
     DecisionBody, NewProgram, ReferralChange, change_referral, record_decision,
 };
@@ -63,18 +64,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 fn render(t: &impl Template, lang: Lang) -> PageResult {
-    let body = t
-        .render()
-        .map_err(|e| PageError::new(Failure::Internal(anyhow::anyhow!("template: {e}")), lang))?;
-    Ok(axum::response::Html(body).into_response())
-}
-
-fn private(mut r: Response) -> Response {
-    r.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    r
+    crate::pages::html(t).map_err(|e| PageError::new(e, lang))
 }
 
 /// A program as listed.
@@ -901,14 +891,7 @@ struct OutcomeForm {
 }
 
 fn yes_no(field: &str, v: &str) -> Result<Option<bool>, Failure> {
-    match v.trim() {
-        "" => Ok(None),
-        "ya" => Ok(Some(true)),
-        "tidak" => Ok(Some(false)),
-        other => Err(Failure::BadRequest(format!(
-            "{field}: {other:?} (allowed: ya, tidak, empty)"
-        ))),
-    }
+    delivery::yes_no(v).map_err(|e| Failure::BadRequest(format!("{field}: {e}")))
 }
 
 async fn add_outcome(

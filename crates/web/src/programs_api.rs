@@ -224,28 +224,6 @@ pub(crate) struct DecisionBody {
     pub(crate) participant: Option<String>,
 }
 
-/// Parses a decision's action.
-pub(crate) fn command_of(b: &DecisionBody) -> Result<Command, Failure> {
-    Ok(match b.action.trim() {
-        "propose" => Command::Propose,
-        "enroll" => Command::Enroll,
-        "activate" => Command::Activate,
-        "graduate" => Command::Graduate,
-        "exit" => Command::Exit {
-            reason: b.reason.clone().unwrap_or_default(),
-        },
-        "correct" => Command::Correct {
-            to: Status::parse(b.to.as_deref().unwrap_or("").trim())
-                .map_err(|e| Failure::BadRequest(format!("to: {e}")))?,
-        },
-        other => {
-            return Err(Failure::BadRequest(format!(
-                "action {other:?}: allowed propose, enroll, activate, graduate, exit, correct"
-            )));
-        }
-    })
-}
-
 /// Records a decision for the signed-in actor (pages and API).
 pub(crate) async fn record_decision(
     st: &AppState,
@@ -255,7 +233,8 @@ pub(crate) async fn record_decision(
     b: &DecisionBody,
 ) -> Result<Status, Failure> {
     let kk = kk(&b.no_kk)?;
-    let command = command_of(b)?;
+    let command = Command::from_action(&b.action, b.reason.as_deref(), b.to.as_deref())
+        .map_err(Failure::BadRequest)?;
     let participant = match b.participant.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(n) => {

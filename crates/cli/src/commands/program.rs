@@ -25,7 +25,7 @@ use sejahtera_domain::delivery::{
     DeliveryRefusal, Outcome, OutcomeSource, ReferralStatus, Service,
 };
 use sejahtera_domain::programs::{
-    Command, Decision, Enrollments, Program, ProgramKind, Refusal, Sector, Status,
+    Command, Decision, Enrollments, Program, ProgramKind, Refusal, Sector,
 };
 use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
 
@@ -87,11 +87,7 @@ fn parse_rupiah(s: &str) -> Result<Rupiah, String> {
 }
 
 fn parse_yes_no(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "ya" | "y" | "yes" | "1" | "true" => Ok(true),
-        "tidak" | "t" | "no" | "0" | "false" => Ok(false),
-        _ => Err("allowed: ya, tidak".into()),
-    }
+    sejahtera_app::delivery::yes_no(s)?.ok_or_else(|| "allowed: ya, tidak".into())
 }
 
 fn yes_no(b: Option<bool>) -> Option<String> {
@@ -501,21 +497,20 @@ async fn run_with(
             to,
             participant,
         } => {
-            let command = match action.as_str() {
-                "propose" => Command::Propose,
-                "enroll" => Command::Enroll,
-                "activate" => Command::Activate,
-                "graduate" => Command::Graduate,
-                "exit" => Command::Exit {
-                    reason: reason.context("--reason is required for exit")?,
-                },
-                "correct" => Command::Correct {
-                    to: Status::parse(to.as_deref().context("--to is required for correct")?)?,
-                },
-                other => bail!(
-                    "--action {other:?}: allowed propose|enroll|activate|graduate|exit|correct"
-                ),
-            };
+            if action.trim() == "exit" && reason.is_none() {
+                bail!("--reason is required for exit");
+            }
+            if action.trim() == "correct" && to.is_none() {
+                bail!("--to is required for correct");
+            }
+            let command =
+                Command::from_action(&action, reason.as_deref(), to.as_deref()).map_err(|e| {
+                    if e.starts_with("action") {
+                        anyhow::anyhow!("--{e}")
+                    } else {
+                        anyhow::anyhow!("--to: {e}")
+                    }
+                })?;
             let decision = Decision {
                 actor: CLI_ACTOR,
                 at: chrono::Utc::now(),
