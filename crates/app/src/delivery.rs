@@ -574,8 +574,29 @@ pub async fn stats(
     program_id: i64,
 ) -> anyhow::Result<ProgramStats> {
     let program = find(store, program_id).await?;
-    let events = store.enrollment_events().await?;
-    let st = Enrollments::from_events(&events);
+    stats_of(store, regions, &program, &state(store).await?).await
+}
+
+/// Every program with its public aggregates (the enrollment log is read once).
+pub async fn stats_all(
+    store: &Store,
+    regions: &Regions,
+) -> anyhow::Result<Vec<(Program, ProgramStats)>> {
+    let st = state(store).await?;
+    let mut out = Vec::new();
+    for p in store.programs().await? {
+        let s = stats_of(store, regions, &p, &st).await?;
+        out.push((p, s));
+    }
+    Ok(out)
+}
+
+async fn stats_of(
+    store: &Store,
+    regions: &Regions,
+    program: &Program,
+    st: &Enrollments,
+) -> anyhow::Result<ProgramStats> {
     let members = st.of_program(program.id);
     let participants: Vec<_> = members
         .iter()

@@ -84,15 +84,10 @@ pub struct ProgramRow {
 
 async fn rows(st: &AppState, lang: Lang) -> Result<Vec<ProgramRow>, PageError> {
     let mut out = Vec::new();
-    for p in st
-        .store
-        .programs()
+    let all = delivery::stats_all(&st.store, &st.regions)
         .await
-        .map_err(|e| PageError::new(e, lang))?
-    {
-        let s = delivery::stats(&st.store, &st.regions, p.id)
-            .await
-            .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
+        .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
+    for (p, s) in all {
         out.push(ProgramRow {
             id: p.id,
             sector: p.sector.as_str(),

@@ -89,14 +89,13 @@ pub(crate) fn program_json(p: &Program, partners: &[Partner]) -> Value {
 }
 
 async fn list(State(st): St) -> ApiResult<Json<Value>> {
-    let programs = st.store.programs().await?;
     let partners = st.store.partners().await?;
     let mut items = Vec::new();
-    for p in &programs {
-        let stats = delivery::stats(&st.store, &st.regions, p.id)
-            .await
-            .map_err(fail)?;
-        let mut v = program_json(p, &partners);
+    for (p, stats) in delivery::stats_all(&st.store, &st.regions)
+        .await
+        .map_err(fail)?
+    {
+        let mut v = program_json(&p, &partners);
         v["participants"] = json!(stats.participants);
         v["graduation_rate"] = json!(stats.graduation_rate);
         v["businesses_started"] = json!(stats.businesses_started);
