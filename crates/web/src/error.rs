@@ -226,3 +226,182 @@ impl IntoResponse for PageError {
         f.retry_after((f.status(), Html(html)).into_response())
     }
 }
+
+/// Makes every answer under `/api/` JSON: a 4xx or 5xx that is not JSON already
+/// (a rejection of the framework: malformed JSON or query, a path parameter
+/// that does not parse, a wrong content type, a body too large, a method not
+/// allowed, an unknown path) becomes the envelope `{"error":{"code":…,"message":…}}`
+/// with the same status and headers (`Allow`, `Retry-After`). Installed as the
+/// outermost layer of the whole router, so that no route, fallback or layer
+/// (the body limit answers before any route runs) can slip through.
+pub(crate) async fn api_json_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let r = next.run(req).await;
+    if !api {
+        return r;
+    }
+    as_envelope(r).await
+}
+
+fn is_json(r: &Response) -> bool {
+    r.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+async fn as_envelope(r: Response) -> Response {
+    let status = r.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&r) {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    // The framework's texts are short; anything longer is not one of them.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let (code, message) = rejection_message(status, &text);
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), "request failed outside a handler");
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::json!({"error": {"code": code, "message": message}});
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}
+
+/// The envelope's code and message for a status and the framework's text.
+/// Only the parts of the text that describe the client's input are kept, with
+/// the server's type names replaced; a server error says nothing more.
+pub(crate) fn rejection_message(status: StatusCode, text: &str) -> (&'static str, String) {
+    let text = text.trim();
+    let detail = |prefix: &str, lead: &str| {
+        text.strip_prefix(prefix)
+            .map(|rest| format!("{lead}: {}", sanitize(rest)))
+    };
+    match status.as_u16() {
+        400 => (
+            "bad_request",
+            detail(
+                "Failed to parse the request body as JSON: ",
+                "the body is not valid JSON",
+            )
+            .or_else(|| {
+                detail(
+                    "Failed to deserialize query string: ",
+                    "bad query parameter",
+                )
+            })
+            .or_else(|| detail("Invalid URL: ", "bad path parameter"))
+            .or_else(|| {
+                detail(
+                    "Failed to deserialize the JSON body into the target type: ",
+                    "bad field",
+                )
+            })
+            .or_else(|| detail("Failed to deserialize form body: ", "bad form field"))
+            .unwrap_or_else(|| "malformed request".into()),
+        ),
+        401 => ("unauthorized", "sign in first".into()),
+        403 => ("forbidden", "forbidden".into()),
+        404 => ("not_found", "not found".into()),
+        405 => (
+            "method_not_allowed",
+            "method not allowed (see the Allow header)".into(),
+        ),
+        408 => ("timeout", "request timed out".into()),
+        409 => ("refused", "refused".into()),
+        413 => ("payload_too_large", "request body too large".into()),
+        415 => (
+            "unsupported_media_type",
+            "unsupported content type: send Content-Type: application/json".into(),
+        ),
+        422 => (
+            "unprocessable_entity",
+            detail(
+                "Failed to deserialize the JSON body into the target type: ",
+                "the JSON body does not fit",
+            )
+            .unwrap_or_else(|| "the JSON body does not fit".into()),
+        ),
+        429 => ("too_many_requests", "too many requests".into()),
+        s if s >= 500 => ("internal", "internal error".into()),
+        _ => ("bad_request", "request refused".into()),
+    }
+}
+
+/// A framework message about the client's input, without Rust type names and
+/// cut to a sensible length.
+fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut words = text.split(' ').peekable();
+    while let Some(w) = words.next() {
+        let bare = w.trim_matches(|c: char| c == '`' || c == ',' || c == '.');
+        let replaced = match bare {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128"
+            | "isize" | "usize" => Some("an integer in range"),
+            "f32" | "f64" => Some("a number"),
+            "struct" | "enum" | "tuple" => {
+                // `struct Foo`: the server's type name.
+                words.next();
+                Some("an object")
+            }
+            _ => None,
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match replaced {
+            Some(r) => {
+                out.push_str(r);
+                if w.ends_with(',') {
+                    out.push(',');
+                }
+            }
+            None => out.push_str(w),
+        }
+    }
+    if out.chars().count() > 200 {
+        out = out.chars().take(200).collect::<String>() + "…";
+    }
+    out
+}
+
+#[cfg(test)]
+mod envelope_tests {
+    use super::*;
+
+    #[test]
+    fn rejections_keep_the_input_but_not_the_server_types() {
+        let (c, m) = rejection_message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Failed to deserialize the JSON body into the target type: invalid type: string \"x\", expected struct SearchBody at line 1 column 3",
+        );
+        assert_eq!(c, "unprocessable_entity");
+        assert!(!m.contains("SearchBody"), "{m}");
+        assert!(m.contains("an object"), "{m}");
+        let (c, m) = rejection_message(
+            StatusCode::BAD_REQUEST,
+            "Failed to deserialize query string: page: invalid digit found in string",
+        );
+        assert_eq!(c, "bad_request");
+        assert_eq!(
+            m,
+            "bad query parameter: page: invalid digit found in string"
+        );
+        let (_, m) = rejection_message(
+            StatusCode::BAD_REQUEST,
+            "Invalid URL: Cannot parse `abc` to a `i64`",
+        );
+        assert!(!m.contains("i64"), "{m}");
+        let (c, m) = rejection_message(StatusCode::INTERNAL_SERVER_ERROR, "panic at foo.rs:12");
+        assert_eq!((c, m.as_str()), ("internal", "internal error"));
+    }
+}

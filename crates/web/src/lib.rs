@@ -154,6 +154,9 @@ fn router(state: Arc<AppState>) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             state::MAX_UPLOAD_BYTES,
         ))
+        // Outermost: every answer under /api/ is the JSON error envelope, even
+        // the framework's own rejections and the body limit's 413.
+        .layer(axum::middleware::from_fn(error::api_json_errors))
         .with_state(state)
 }
 

@@ -1,0 +1,123 @@
+//! The API contract: every answer under `/api/v1` is JSON (errors as the
+//! envelope `{"error":{"code":…,"message":…}}`, the framework's own rejections
+//! included), numeric inputs are range-checked, and the OpenAPI document and the
+//! router cannot drift apart.
+
+mod common;
+
+use common::{TestApp, post_json};
+use serde_json::{Value, json};
+
+/// Asserts a response is the JSON error envelope with `status`; returns its code.
+async fn envelope(r: reqwest::Response, status: u16, what: &str) -> String {
+    assert_eq!(r.status().as_u16(), status, "{what}");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ct.starts_with("application/json"),
+        "{what}: content type {ct}"
+    );
+    let v: Value = r.json().await.unwrap();
+    let code = v["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: {v}"));
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(!message.is_empty(), "{what}");
+    for internal in [
+        "i64",
+        "u64",
+        "u32",
+        "struct ",
+        "SearchBody",
+        "Credentials",
+        ".rs:",
+    ] {
+        assert!(!message.contains(internal), "{what}: {message}");
+    }
+    code.to_string()
+}
+
+#[tokio::test]
+async fn framework_rejections_are_json_envelopes() {
+    let app = TestApp::empty().await;
+    let c = app.client();
+    let (admin, csrf) = app.api_login("admin").await;
+
+    // 400: malformed JSON.
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(envelope(r, 400, "bad json").await, "bad_request");
+
+    // 422: JSON of the wrong shape.
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        envelope(r, 422, "wrong shape").await,
+        "unprocessable_entity"
+    );
+
+    // 415: not JSON at all.
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .header("content-type", "text/plain")
+        .body("username=admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        envelope(r, 415, "wrong content type").await,
+        "unsupported_media_type"
+    );
+
+    // 400: a query that does not parse.
+    let r = c
+        .get(app.url("/api/v1/regions?page=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(envelope(r, 400, "bad query").await, "bad_request");
+
+    // 400: a path parameter that does not parse.
+    let r = c.get(app.url("/api/v1/programs/abc")).send().await.unwrap();
+    assert_eq!(envelope(r, 400, "bad path").await, "bad_request");
+
+    // 405: a method the route does not have (the Allow header is kept).
+    let r = c.delete(app.url("/api/v1/regions")).send().await.unwrap();
+    assert!(r.headers().get("allow").is_some());
+    assert_eq!(envelope(r, 405, "method").await, "method_not_allowed");
+
+    // 404: no such path, under the API and under another version.
+    let r = c.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(envelope(r, 404, "unknown path").await, "not_found");
+    let r = c.get(app.url("/api/v2/regions")).send().await.unwrap();
+    assert_eq!(envelope(r, 404, "unknown version").await, "not_found");
+
+    // 413: a JSON body over the limit (the framework's 2 MiB for JSON).
+    let big = "x".repeat(3 * 1024 * 1024);
+    let r = post_json(
+        &admin,
+        app.url("/api/v1/households/search"),
+        &csrf,
+        json!({"q": big}),
+    )
+    .await;
+    assert_eq!(envelope(r, 413, "too large").await, "payload_too_large");
+
+    // The pages keep their own (HTML or text) answers.
+    let r = c.get(app.url("/nope-not-a-page")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    app.stop().await;
+}
