@@ -125,14 +125,47 @@ pub enum AstKind {
     },
 }
 
+/// The longest expression accepted, in bytes (checked before lexing).
+pub const MAX_SOURCE_LEN: usize = 8 * 1024;
+
+/// The deepest nesting accepted (32 keeps the debug-build worst case under 1 MiB of stack): no syntax tree is deeper than this and the parser never
+/// recurses deeper (see `docs/eligibility.md`, "Limits"). Everything downstream (checking,
+/// both evaluators, dropping the tree) recurses along the tree, so this bounds them too.
+pub const MAX_DEPTH: usize = 32;
+
 /// Parses an expression into its syntax tree.
+///
+/// Refuses, before doing the work, a source longer than [`MAX_SOURCE_LEN`] bytes and any
+/// nesting deeper than [`MAX_DEPTH`] levels: parentheses, `not`, unary minus and function
+/// calls each open a level, every operator node is one level of the tree (a chain of
+/// arithmetic operators counts one level per operator), and a chain of `and` / `or` is
+/// built as a balanced tree, so it counts about log2 of its length.
 pub fn parse(src: &str) -> Result<Ast, ExprError> {
+    if src.len() > MAX_SOURCE_LEN {
+        let mut at = MAX_SOURCE_LEN;
+        while !src.is_char_boundary(at) {
+            at -= 1;
+        }
+        return Err(ExprError::new(
+            src,
+            Span::new(at, src.len()),
+            format!(
+                "the expression is {} bytes long; at most {MAX_SOURCE_LEN} bytes are accepted",
+                src.len()
+            ),
+        ));
+    }
     let toks = lex(src)?;
-    let mut p = Parser { src, toks, pos: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     if p.peek() == &Tok::Eof {
         return Err(p.error_here("the expression is empty"));
     }
-    let e = p.or()?;
+    let e = p.or()?.ast;
     if p.peek() != &Tok::Eof {
         let t = p.peek().clone();
         let hint = match t {
@@ -153,10 +186,29 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// How many nested constructs (`(`, `not`, `-`, calls) the parser is inside.
+    depth: usize,
 }
 
-fn node(kind: AstKind, span: Span) -> Ast {
-    Ast { kind, span }
+/// A subtree with its height (a leaf has height 1).
+struct Node {
+    ast: Ast,
+    height: usize,
+}
+
+fn too_deep(src: &str, span: Span) -> ExprError {
+    ExprError::new(
+        src,
+        span,
+        format!("expression nested deeper than {MAX_DEPTH} levels"),
+    )
+}
+
+fn leaf(kind: AstKind, span: Span) -> Node {
+    Node {
+        ast: Ast { kind, span },
+        height: 1,
+    }
 }
 
 impl Parser<'_> {
@@ -173,6 +225,35 @@ impl Parser<'_> {
         }
         t
     }
+    /// A node over `children` (their heights), refused when it would be too deep.
+    /// `at` is where the error points (the operator).
+    fn node(
+        &self,
+        kind: AstKind,
+        span: Span,
+        children: usize,
+        at: Span,
+    ) -> Result<Node, ExprError> {
+        let height = children + 1;
+        if height > MAX_DEPTH {
+            return Err(too_deep(self.src, at));
+        }
+        Ok(Node {
+            ast: Ast { kind, span },
+            height,
+        })
+    }
+    /// Opens one level of nesting at `at`, before recursing into it.
+    fn enter(&mut self, at: Span) -> Result<(), ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(too_deep(self.src, at));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
     fn error_here(&self, msg: &str) -> ExprError {
         ExprError::new(self.src, self.span(), msg)
     }
@@ -187,39 +268,76 @@ impl Parser<'_> {
         }
     }
 
-    fn or(&mut self) -> Result<Ast, ExprError> {
-        let mut left = self.and()?;
+    fn or(&mut self) -> Result<Node, ExprError> {
+        let mut items = vec![self.and()?];
+        let mut ops = Vec::new();
         while self.peek() == &Tok::Or {
-            self.bump();
-            let right = self.and()?;
-            let span = left.span.to(right.span);
-            left = node(AstKind::Or(Box::new(left), Box::new(right)), span);
+            ops.push(self.bump().span);
+            items.push(self.and()?);
         }
-        Ok(left)
+        self.balanced(items, &ops, AstKind::Or)
     }
 
-    fn and(&mut self) -> Result<Ast, ExprError> {
-        let mut left = self.not()?;
+    fn and(&mut self) -> Result<Node, ExprError> {
+        let mut items = vec![self.not()?];
+        let mut ops = Vec::new();
         while self.peek() == &Tok::And {
-            self.bump();
-            let right = self.not()?;
-            let span = left.span.to(right.span);
-            left = node(AstKind::And(Box::new(left), Box::new(right)), span);
+            ops.push(self.bump().span);
+            items.push(self.not()?);
         }
-        Ok(left)
+        self.balanced(items, &ops, AstKind::And)
     }
 
-    fn not(&mut self) -> Result<Ast, ExprError> {
+    /// Joins `items` (separated by the operators at `ops`) into a balanced tree, so a long
+    /// chain of `and` / `or` stays shallow. Both are associative and evaluation has no side
+    /// effects, so the shape does not change the result; the order of the operands (and so
+    /// of the errors the checker reports) is kept.
+    fn balanced(
+        &self,
+        mut items: Vec<Node>,
+        ops: &[Span],
+        join: fn(Box<Ast>, Box<Ast>) -> AstKind,
+    ) -> Result<Node, ExprError> {
+        // Pairwise rounds: each round halves the number of items, and no recursion is used.
+        let mut ops = ops.to_vec();
+        while items.len() > 1 {
+            let mut next = Vec::with_capacity(items.len().div_ceil(2));
+            let mut next_ops = Vec::with_capacity(ops.len() / 2);
+            let mut it = items.into_iter();
+            let mut op = ops.iter().copied();
+            while let Some(left) = it.next() {
+                let Some(right) = it.next() else {
+                    next.push(left);
+                    break;
+                };
+                let at = op.next().expect("one operator between two items");
+                let span = left.ast.span.to(right.ast.span);
+                let h = left.height.max(right.height);
+                next.push(self.node(join(Box::new(left.ast), Box::new(right.ast)), span, h, at)?);
+                if let Some(between) = op.next() {
+                    next_ops.push(between);
+                }
+            }
+            items = next;
+            ops = next_ops;
+        }
+        Ok(items.pop().expect("at least one item"))
+    }
+
+    fn not(&mut self) -> Result<Node, ExprError> {
         if self.peek() == &Tok::Not {
-            let start = self.bump().span;
+            let start = self.span();
+            self.enter(start)?;
+            self.bump();
             let inner = self.not()?;
-            let span = start.to(inner.span);
-            return Ok(node(AstKind::Not(Box::new(inner)), span));
+            self.leave();
+            let span = start.to(inner.ast.span);
+            return self.node(AstKind::Not(Box::new(inner.ast)), span, inner.height, start);
         }
         self.cmp()
     }
 
-    fn cmp(&mut self) -> Result<Ast, ExprError> {
+    fn cmp(&mut self) -> Result<Node, ExprError> {
         let left = self.sum()?;
         let op = match self.peek() {
             Tok::Eq => CmpOp::Eq,
@@ -235,17 +353,20 @@ impl Parser<'_> {
             }
             _ => return Ok(left),
         };
-        self.bump();
+        let at = self.bump().span;
         let right = self.sum()?;
-        let span = left.span.to(right.span);
-        Ok(node(
-            AstKind::Cmp(op, Box::new(left), Box::new(right)),
+        let span = left.ast.span.to(right.ast.span);
+        let h = left.height.max(right.height);
+        self.node(
+            AstKind::Cmp(op, Box::new(left.ast), Box::new(right.ast)),
             span,
-        ))
+            h,
+            at,
+        )
     }
 
-    fn in_list(&mut self, value: Ast, negated: bool) -> Result<Ast, ExprError> {
-        self.bump(); // `in`
+    fn in_list(&mut self, value: Node, negated: bool) -> Result<Node, ExprError> {
+        let at = self.bump().span; // `in`
         self.expect(Tok::LBracket, "`[` to start the list after `in`")?;
         let mut list = Vec::new();
         loop {
@@ -285,18 +406,20 @@ impl Parser<'_> {
             }
         }
         let end = self.bump().span;
-        let span = value.span.to(end);
-        Ok(node(
+        let span = value.ast.span.to(end);
+        self.node(
             AstKind::In {
-                value: Box::new(value),
+                value: Box::new(value.ast),
                 list,
                 negated,
             },
             span,
-        ))
+            value.height,
+            at,
+        )
     }
 
-    fn sum(&mut self) -> Result<Ast, ExprError> {
+    fn sum(&mut self) -> Result<Node, ExprError> {
         let mut left = self.product()?;
         loop {
             let op = match self.peek() {
@@ -304,14 +427,20 @@ impl Parser<'_> {
                 Tok::Minus => ArithOp::Sub,
                 _ => return Ok(left),
             };
-            self.bump();
+            let at = self.bump().span;
             let right = self.product()?;
-            let span = left.span.to(right.span);
-            left = node(AstKind::Arith(op, Box::new(left), Box::new(right)), span);
+            let span = left.ast.span.to(right.ast.span);
+            let h = left.height.max(right.height);
+            left = self.node(
+                AstKind::Arith(op, Box::new(left.ast), Box::new(right.ast)),
+                span,
+                h,
+                at,
+            )?;
         }
     }
 
-    fn product(&mut self) -> Result<Ast, ExprError> {
+    fn product(&mut self) -> Result<Node, ExprError> {
         let mut left = self.unary()?;
         loop {
             let op = match self.peek() {
@@ -319,45 +448,63 @@ impl Parser<'_> {
                 Tok::Slash => ArithOp::Div,
                 _ => return Ok(left),
             };
-            self.bump();
+            let at = self.bump().span;
             let right = self.unary()?;
-            let span = left.span.to(right.span);
-            left = node(AstKind::Arith(op, Box::new(left), Box::new(right)), span);
+            let span = left.ast.span.to(right.ast.span);
+            let h = left.height.max(right.height);
+            left = self.node(
+                AstKind::Arith(op, Box::new(left.ast), Box::new(right.ast)),
+                span,
+                h,
+                at,
+            )?;
         }
     }
 
-    fn unary(&mut self) -> Result<Ast, ExprError> {
+    fn unary(&mut self) -> Result<Node, ExprError> {
         if self.peek() == &Tok::Minus {
-            let start = self.bump().span;
+            let start = self.span();
+            self.enter(start)?;
+            self.bump();
             let inner = self.unary()?;
-            let span = start.to(inner.span);
-            return Ok(node(AstKind::Neg(Box::new(inner)), span));
+            self.leave();
+            let span = start.to(inner.ast.span);
+            return self.node(AstKind::Neg(Box::new(inner.ast)), span, inner.height, start);
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Result<Ast, ExprError> {
+    fn primary(&mut self) -> Result<Node, ExprError> {
         let t = self.bump();
         match t.tok {
-            Tok::Number(n) => Ok(node(AstKind::Number(n), t.span)),
-            Tok::Str(s) => Ok(node(AstKind::Str(s), t.span)),
-            Tok::True => Ok(node(AstKind::Bool(true), t.span)),
-            Tok::False => Ok(node(AstKind::Bool(false), t.span)),
+            Tok::Number(n) => Ok(leaf(AstKind::Number(n), t.span)),
+            Tok::Str(s) => Ok(leaf(AstKind::Str(s), t.span)),
+            Tok::True => Ok(leaf(AstKind::Bool(true), t.span)),
+            Tok::False => Ok(leaf(AstKind::Bool(false), t.span)),
             Tok::LParen => {
+                self.enter(t.span)?;
                 let inner = self.or()?;
+                self.leave();
                 let close = self.expect(Tok::RParen, "`)` to close the `(`")?;
-                Ok(Ast {
-                    kind: inner.kind,
-                    span: t.span.to(close.span),
+                Ok(Node {
+                    ast: Ast {
+                        kind: inner.ast.kind,
+                        span: t.span.to(close.span),
+                    },
+                    height: inner.height,
                 })
             }
             Tok::Ident(name) => {
                 if self.peek() == &Tok::LParen {
-                    self.bump();
+                    let open = self.bump().span;
+                    self.enter(open)?;
                     let mut args = Vec::new();
+                    let mut h = 0;
                     if self.peek() != &Tok::RParen {
                         loop {
-                            args.push(self.or()?);
+                            let a = self.or()?;
+                            h = h.max(a.height);
+                            args.push(a.ast);
                             if self.peek() == &Tok::Comma {
                                 self.bump();
                             } else {
@@ -365,15 +512,18 @@ impl Parser<'_> {
                             }
                         }
                     }
+                    self.leave();
                     let close = self.expect(Tok::RParen, "`,` or `)` in the call")?;
-                    return Ok(node(
+                    return self.node(
                         AstKind::Call {
                             name,
                             name_span: t.span,
                             args,
                         },
                         t.span.to(close.span),
-                    ));
+                        h,
+                        t.span,
+                    );
                 }
                 if self.peek() == &Tok::Dot {
                     self.bump();
@@ -388,7 +538,7 @@ impl Parser<'_> {
                             ),
                         ));
                     };
-                    return Ok(node(
+                    return Ok(leaf(
                         AstKind::Field {
                             prefix: Some((name, t.span)),
                             name: field,
@@ -396,7 +546,7 @@ impl Parser<'_> {
                         t.span.to(f.span),
                     ));
                 }
-                Ok(node(AstKind::Field { prefix: None, name }, t.span))
+                Ok(leaf(AstKind::Field { prefix: None, name }, t.span))
             }
             other => Err(ExprError::new(
                 self.src,
