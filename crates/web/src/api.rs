@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::{MaybeUser, SESSION_COOKIE, check_csrf_header, cookie, set_cookie};
-use crate::error::{ApiError, Failure};
+use crate::error::{ApiError, Failure, limits};
 use crate::state::AppState;
 
 type St = State<Arc<AppState>>;
@@ -84,6 +84,7 @@ async fn list_regions(
     State(st): St,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Paged<RegionFigures>>> {
+    let (page, per_page, skip) = limits::paging(q.page, q.per_page, 100, limits::MAX_PER_PAGE)?;
     let level = match q.level.as_deref() {
         None => None,
         Some(l) => Some(
@@ -120,14 +121,8 @@ async fn list_regions(
             f
         })
         .collect();
-    let per_page = q.per_page.unwrap_or(100).clamp(1, 500);
-    let page = q.page.unwrap_or(1).max(1);
     let total = all.len() as u64;
-    let items = all
-        .into_iter()
-        .skip(((page - 1) * per_page as u64) as usize)
-        .take(per_page as usize)
-        .collect();
+    let items = all.into_iter().skip(skip).take(per_page as usize).collect();
     Ok(Json(Paged {
         items,
         page,
@@ -193,6 +188,8 @@ async fn login(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Json(c): Json<Credentials>,
 ) -> ApiResult<Response> {
+    limits::text("username", &c.username, limits::SHORT)?;
+    limits::text("password", &c.password, limits::PASSWORD)?;
     match accounts::login(
         &st.store,
         &st.throttle,
@@ -269,15 +266,9 @@ async fn search(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
-    let page = households::search(
-        &st.store,
-        &st.regions,
-        &s.actor,
-        &b.q,
-        b.page.unwrap_or(1),
-        b.per_page.unwrap_or(50),
-    )
-    .await?;
+    limits::text("q", &b.q, limits::SHORT)?;
+    let (page, per_page, _) = limits::paging(b.page, b.per_page, 50, limits::MAX_SEARCH_PER_PAGE)?;
+    let page = households::search(&st.store, &st.regions, &s.actor, &b.q, page, per_page).await?;
     Ok(private_json(page))
 }
 
@@ -395,13 +386,12 @@ async fn rejects(State(st): St, user: MaybeUser, Path(run): Path<i64>) -> ApiRes
 
 async fn users(State(st): St, user: MaybeUser, Query(q): Query<PageQuery>) -> ApiResult<Response> {
     user.admin()?;
+    let (page, per_page, skip) = limits::paging(q.page, q.per_page, 100, limits::MAX_PER_PAGE)?;
     let all = st.store.users().await?;
-    let per_page = q.per_page.unwrap_or(100).clamp(1, 500);
-    let page = q.page.unwrap_or(1).max(1);
     let total = all.len() as u64;
     let items: Vec<Value> = all
         .into_iter()
-        .skip(((page - 1) * per_page as u64) as usize)
+        .skip(skip)
         .take(per_page as usize)
         .map(|u| {
             json!({
@@ -442,6 +432,23 @@ async fn create_user(
 ) -> ApiResult<Response> {
     let s = user.admin()?;
     check_csrf_header(&s, &headers)?;
+    for (field, v) in [
+        ("username", &b.username),
+        ("display_name", &b.display_name),
+        ("role", &b.role),
+    ] {
+        limits::text(field, v, limits::SHORT)?;
+    }
+    limits::text(
+        "agency",
+        b.agency.as_deref().unwrap_or_default(),
+        limits::SHORT,
+    )?;
+    limits::text("password", &b.password, limits::PASSWORD)?;
+    limits::items("villages", b.villages.len(), limits::MAX_ITEMS)?;
+    if let Some(p) = b.partner {
+        limits::id("partner", p)?;
+    }
     let role = Role::parse(&b.role).map_err(|e| Failure::BadRequest(e.to_string()))?;
     let req = CreateUser {
         username: b.username.trim().to_string(),
@@ -530,6 +537,10 @@ async fn targeting(
 ) -> ApiResult<Response> {
     let s = user.planner()?;
     check_csrf_header(&s, &headers)?;
+    limits::text("select", &b.select, limits::LONG)?;
+    if let Some(p) = b.program {
+        limits::id("program", p)?;
+    }
     let under = match b.under.as_deref() {
         None => None,
         Some(u) => {

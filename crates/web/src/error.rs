@@ -405,3 +405,114 @@ mod envelope_tests {
         assert_eq!((c, m.as_str()), ("internal", "internal error"));
     }
 }
+
+/// The accepted ranges of the API's inputs (the OpenAPI document states the
+/// same numbers): out of range is a 400 naming the field, never a wrap-around,
+/// an overflow or a clamp the caller cannot see.
+pub(crate) mod limits {
+    use super::Failure;
+
+    /// Highest page number of a paginated list.
+    pub const MAX_PAGE: u64 = 100_000;
+    /// Largest page of a list.
+    pub const MAX_PER_PAGE: u32 = 500;
+    /// Largest page of a household search.
+    pub const MAX_SEARCH_PER_PAGE: u32 = 200;
+    /// Largest program budget (Rp 100 trillion, far above any regional program).
+    pub const MAX_BUDGET: i64 = 100_000_000_000_000;
+    /// Largest referral amount (Rp 100 billion, as the domain's limit).
+    pub const MAX_AMOUNT: i64 = 100_000_000_000;
+    /// Largest monthly income of an outcome (Rp 10 billion, as the domain's limit).
+    pub const MAX_INCOME: i64 = 10_000_000_000;
+    /// Largest capacity or village quota of a program (households).
+    pub const MAX_CAPACITY: u32 = 10_000_000;
+    /// Longest short text (names, topics, usernames, codes).
+    pub const SHORT: usize = 200;
+    /// Longest free text (eligibility expressions, notes, reasons).
+    pub const LONG: usize = 4000;
+    /// Longest password.
+    pub const PASSWORD: usize = 1024;
+    /// Most items of a list in one body (marks, outcomes, ids, villages).
+    pub const MAX_ITEMS: usize = 10_000;
+
+    /// A page and its size (1-based page number; the default page size when
+    /// absent), and the number of items before it.
+    pub fn paging(
+        page: Option<u64>,
+        per_page: Option<u32>,
+        default_per_page: u32,
+        max_per_page: u32,
+    ) -> Result<(u64, u32, usize), Failure> {
+        let page = range("page", page.unwrap_or(1), 1, MAX_PAGE)?;
+        let per_page = range(
+            "per_page",
+            per_page.unwrap_or(default_per_page),
+            1,
+            max_per_page,
+        )?;
+        let skip = (page - 1)
+            .checked_mul(u64::from(per_page))
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| Failure::BadRequest("page: out of range".into()))?;
+        Ok((page, per_page, skip))
+    }
+
+    /// A number within `min..=max`, or a 400 naming the field.
+    pub fn range<T: PartialOrd + std::fmt::Display + Copy>(
+        field: &str,
+        v: T,
+        min: T,
+        max: T,
+    ) -> Result<T, Failure> {
+        if v < min || v > max {
+            return Err(Failure::BadRequest(format!(
+                "{field} must be at least {min} and at most {max}"
+            )));
+        }
+        Ok(v)
+    }
+
+    /// An id (1 or more).
+    pub fn id(field: &str, v: i64) -> Result<i64, Failure> {
+        range(field, v, 1, i64::MAX)
+    }
+
+    /// A text of at most `max` characters.
+    pub fn text(field: &str, v: &str, max: usize) -> Result<(), Failure> {
+        if v.chars().count() > max {
+            return Err(Failure::BadRequest(format!(
+                "{field} may be at most {max} characters long"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A list of at most `max` items.
+    pub fn items(field: &str, n: usize, max: usize) -> Result<(), Failure> {
+        if n > max {
+            return Err(Failure::BadRequest(format!(
+                "{field} may have at most {max} items"
+            )));
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn pages_are_range_checked_not_wrapped() {
+            assert_eq!(paging(None, None, 100, 500).unwrap(), (1, 100, 0));
+            assert_eq!(paging(Some(3), Some(10), 100, 500).unwrap(), (3, 10, 20));
+            assert!(paging(Some(0), None, 100, 500).is_err());
+            assert!(paging(Some(u64::MAX), None, 100, 500).is_err());
+            assert!(paging(Some(MAX_PAGE + 1), None, 100, 500).is_err());
+            assert!(paging(None, Some(0), 100, 500).is_err());
+            assert!(paging(None, Some(501), 100, 500).is_err());
+            assert!(paging(Some(MAX_PAGE), Some(500), 100, 500).is_ok());
+            assert!(id("id", 0).is_err() && id("id", 1).is_ok());
+            assert!(text("name", "ééé", 3).is_ok() && text("name", "éééé", 3).is_err());
+        }
+    }
+}

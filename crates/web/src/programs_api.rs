@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{MaybeUser, check_csrf_header};
-use crate::error::{ApiError, Failure};
+use crate::error::{ApiError, Failure, limits};
 use crate::state::AppState;
 
 type St = State<Arc<AppState>>;
@@ -142,6 +142,7 @@ pub(crate) struct NewProgram {
 impl NewProgram {
     /// Parses the coded fields into a program (validated further by the use case).
     pub(crate) fn program(&self) -> Result<Program, Failure> {
+        self.check_ranges()?;
         let bad =
             |field: &str, e: &dyn std::fmt::Display| Failure::BadRequest(format!("{field}: {e}"));
         let mut q = BTreeMap::new();
@@ -163,6 +164,37 @@ impl NewProgram {
             exclusive_with: self.exclusive_with.iter().copied().collect(),
             partners: self.partners.iter().copied().collect(),
         })
+    }
+}
+
+impl NewProgram {
+    /// Lengths, amounts and counts within the ranges the API documents.
+    fn check_ranges(&self) -> Result<(), Failure> {
+        for (field, v) in [
+            ("name", &self.name),
+            ("sector", &self.sector),
+            ("agency", &self.agency),
+            ("kind", &self.kind),
+        ] {
+            limits::text(field, v, limits::SHORT)?;
+        }
+        limits::text("eligibility", &self.eligibility, limits::LONG)?;
+        limits::range("budget", self.budget, 0, limits::MAX_BUDGET)?;
+        limits::range("capacity", self.capacity, 0, limits::MAX_CAPACITY)?;
+        limits::items("quotas", self.quotas.len(), limits::MAX_ITEMS)?;
+        for n in self.quotas.values() {
+            limits::range("quotas", *n, 0, limits::MAX_CAPACITY)?;
+        }
+        for (field, ids) in [
+            ("exclusive_with", &self.exclusive_with),
+            ("partners", &self.partners),
+        ] {
+            limits::items(field, ids.len(), limits::MAX_ITEMS)?;
+            for id in ids {
+                limits::id(field, *id)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -231,6 +263,19 @@ pub(crate) async fn record_decision(
     id: i64,
     b: &DecisionBody,
 ) -> Result<Status, Failure> {
+    limits::text("why", &b.why, limits::LONG)?;
+    for (field, v) in [
+        ("action", Some(&b.action)),
+        ("reason", b.reason.as_ref()),
+        ("to", b.to.as_ref()),
+        ("participant", b.participant.as_ref()),
+    ] {
+        limits::text(
+            field,
+            v.map(String::as_str).unwrap_or_default(),
+            limits::SHORT,
+        )?;
+    }
     let kk = kk(&b.no_kk)?;
     let command = Command::from_action(&b.action, b.reason.as_deref(), b.to.as_deref())
         .map_err(Failure::BadRequest)?;
@@ -297,6 +342,8 @@ async fn add_session(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    limits::text("topic", &b.topic, limits::SHORT)?;
+    limits::text("place", &b.place, limits::SHORT)?;
     let sid = delivery::add_session(&st.store, &s.actor, id, b.date, &b.topic, &b.place)
         .await
         .map_err(fail)?;
@@ -323,6 +370,7 @@ async fn attendance(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    limits::items("marks", b.marks.len(), limits::MAX_ITEMS)?;
     let marks = b
         .marks
         .iter()
@@ -366,6 +414,7 @@ async fn add_visit(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    limits::text("notes", &b.notes, limits::LONG)?;
     let vid = delivery::add_visit(
         &st.store,
         &s.actor,
@@ -398,6 +447,7 @@ async fn refer(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    limits::id("partner", b.partner)?;
     let service = Service::parse(b.service.trim())
         .map_err(|e| Failure::BadRequest(format!("service: {e}")))?;
     let rid = delivery::refer(
@@ -468,6 +518,15 @@ pub(crate) async fn change_referral(
     rid: i64,
     b: &ReferralChange,
 ) -> Result<sejahtera_domain::delivery::Referral, Failure> {
+    limits::text("status", &b.status, limits::SHORT)?;
+    limits::text(
+        "result",
+        b.result.as_deref().unwrap_or_default(),
+        limits::LONG,
+    )?;
+    if let Some(a) = b.amount {
+        limits::range("amount", a, 0, limits::MAX_AMOUNT)?;
+    }
     let status = ReferralStatus::parse(b.status.trim())
         .map_err(|e| Failure::BadRequest(format!("status: {e}")))?;
     let r = delivery::update_referral(
@@ -546,6 +605,12 @@ async fn add_outcomes(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    limits::items("outcomes", b.outcomes.len(), limits::MAX_ITEMS)?;
+    for o in &b.outcomes {
+        if let Some(i) = o.income {
+            limits::range("income", i, 0, limits::MAX_INCOME)?;
+        }
+    }
     let outcomes = b
         .outcomes
         .iter()
@@ -619,6 +684,14 @@ async fn create_partner(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    for (field, v) in [
+        ("name", &b.name),
+        ("kind", &b.kind),
+        ("contact", &b.contact),
+    ] {
+        limits::text(field, v, limits::SHORT)?;
+    }
+    limits::items("services", b.services.len(), 20)?;
     let kind =
         PartnerKind::parse(b.kind.trim()).map_err(|e| Failure::BadRequest(format!("kind: {e}")))?;
     let services = b

@@ -121,3 +121,90 @@ async fn framework_rejections_are_json_envelopes() {
     assert_eq!(r.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn numeric_inputs_out_of_range_are_400s_not_wraparounds() {
+    let app = TestApp::empty().await;
+    let c = app.client();
+    for q in [
+        "page=0",
+        "page=100001",
+        "page=18446744073709551615",
+        "page=18446744073709551616",
+        "per_page=0",
+        "per_page=501",
+        "per_page=4294967296",
+        "page=-1",
+    ] {
+        let r = c
+            .get(app.url(&format!("/api/v1/regions?{q}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(envelope(r, 400, q).await, "bad_request", "{q}");
+    }
+    let r = c
+        .get(app.url("/api/v1/regions?page=100000&per_page=500"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the last page is an empty page");
+    let (admin, csrf) = app.api_login("admin").await;
+    let r = admin
+        .get(app.url("/api/v1/users?page=9223372036854775808"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(envelope(r, 400, "users page").await, "bad_request");
+    for body in [
+        json!({"q": "Budi", "page": u64::MAX}),
+        json!({"q": "Budi", "page": 0}),
+        json!({"q": "Budi", "per_page": 201}),
+        json!({"q": "x".repeat(201)}),
+    ] {
+        let r = post_json(
+            &admin,
+            app.url("/api/v1/households/search"),
+            &csrf,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(envelope(r, 400, &body.to_string()).await, "bad_request");
+    }
+    // Amounts, capacities and ids of a program definition.
+    let program = json!({"name": "Uji", "sector": "umkm", "agency": "Dinas Uji", "kind": "pelatihan",
+        "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "eligibility": "desil <= 4"});
+    for (field, v) in [
+        ("budget", json!(-1)),
+        ("budget", json!(i64::MAX)),
+        ("capacity", json!(10_000_001)),
+        ("partners", json!([0])),
+        ("exclusive_with", json!([-5])),
+        ("quotas", json!({"53.71.04.1001": 10_000_001})),
+        ("name", json!("n".repeat(201))),
+    ] {
+        let mut b = program.clone();
+        b[field] = v;
+        let r = post_json(&admin, app.url("/api/v1/programs"), &csrf, b).await;
+        let what = format!("program {field}");
+        assert_eq!(envelope(r, 400, &what).await, "bad_request");
+    }
+    // A referral amount out of range is refused before any lookup.
+    let r = post_json(
+        &admin,
+        app.url("/api/v1/referrals/1/status"),
+        &csrf,
+        json!({"status": "completed", "result": "KUR", "amount": -1}),
+    )
+    .await;
+    assert_eq!(envelope(r, 400, "negative amount").await, "bad_request");
+    // An over-long password is refused without hashing it.
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": "admin", "password": "p".repeat(1025)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(envelope(r, 400, "long password").await, "bad_request");
+    app.stop().await;
+}
