@@ -1,9 +1,8 @@
 //! Accounts: users with roles, argon2id passwords, sessions, login throttling.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -223,94 +222,90 @@ impl Default for ThrottlePolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    first: Instant,
-}
-
-/// Counts failed logins per account and per address; once a limit is reached,
-/// further attempts are refused (even with the right password) until the window
-/// has passed.
+/// Counts sign-in attempts per account and per client address in the database;
+/// once a limit is reached, further attempts are refused (even with the right
+/// password) until the window has passed.
+///
+/// An attempt is counted *before* its password is checked, in the one statement
+/// that reads the count ([`Store::take_login_attempt`]): parallel attempts —
+/// from one server or several processes sharing the database — each take their
+/// own place, so no more than the limit are ever checked. A successful sign-in
+/// clears the account's count and gives its place back to the address.
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
     policy: ThrottlePolicy,
-    accounts: Mutex<HashMap<String, Failures>>,
-    addresses: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+/// Longest username a sign-in attempt is counted under (longer ones cannot exist).
+const MAX_ATTEMPT_USERNAME: usize = 64;
+
+fn account_key(username: &str) -> String {
+    format!("account:{username}")
+}
+
+fn address_key(addr: IpAddr) -> String {
+    // An IPv4 address mapped into IPv6 is the same client.
+    let addr = match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
+        v4 => v4,
+    };
+    format!("address:{addr}")
 }
 
 impl LoginThrottle {
     /// A throttle with the given limits.
     pub fn new(policy: ThrottlePolicy) -> LoginThrottle {
-        LoginThrottle {
-            policy,
-            ..Default::default()
-        }
+        LoginThrottle { policy }
     }
 
-    fn blocked_in<K: std::hash::Hash + Eq>(
-        map: &Mutex<HashMap<K, Failures>>,
-        key: &K,
-        limit: u32,
-        window: Duration,
-        now: Instant,
-    ) -> Option<Duration> {
-        let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
-        let f = m.get(key).copied()?;
-        let age = now.saturating_duration_since(f.first);
-        if age >= window {
-            m.remove(key);
-            return None;
-        }
-        (f.count >= limit).then(|| window - age)
+    /// The limits.
+    pub fn policy(&self) -> ThrottlePolicy {
+        self.policy
     }
 
-    /// If the account or address is locked: how long until it is not.
-    pub fn blocked(&self, username: &str, addr: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
+    /// Counts an attempt for `username` from `addr`; if either is over its limit,
+    /// how long until the window ends.
+    pub async fn take(
+        &self,
+        store: &Store,
+        username: &str,
+        addr: IpAddr,
+        now: i64,
+    ) -> Result<Option<Duration>, sejahtera_store::StoreError> {
         let p = self.policy;
-        let a = Self::blocked_in(
-            &self.accounts,
-            &username.to_string(),
-            p.per_account,
-            p.window,
-            now,
-        );
-        let b = Self::blocked_in(&self.addresses, &addr, p.per_address, p.window, now);
-        a.max(b)
-    }
-
-    fn bump<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, Failures>>, key: K, window: Duration) {
-        let now = Instant::now();
-        let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() > 100_000 {
-            m.retain(|_, f| now.saturating_duration_since(f.first) < window);
+        let window = p.window.as_secs().max(1) as i64;
+        let wait = |first: i64| Duration::from_secs((first + window - now).max(1) as u64);
+        let (by_addr, first_addr) = store
+            .take_login_attempt(&address_key(addr), now, window)
+            .await?;
+        let (by_account, first_account) = store
+            .take_login_attempt(&account_key(username), now, window)
+            .await?;
+        let mut blocked = None;
+        if by_account > i64::from(p.per_account) {
+            blocked = Some(wait(first_account));
         }
-        let e = m.entry(key).or_insert(Failures {
-            count: 0,
-            first: now,
-        });
-        if now.saturating_duration_since(e.first) >= window {
-            *e = Failures {
-                count: 0,
-                first: now,
-            };
+        if by_addr > i64::from(p.per_address) {
+            blocked = blocked.max(Some(wait(first_addr)));
         }
-        e.count += 1;
+        Ok(blocked)
     }
 
-    /// Records a failed attempt.
-    pub fn failed(&self, username: &str, addr: IpAddr) {
-        Self::bump(&self.accounts, username.to_string(), self.policy.window);
-        Self::bump(&self.addresses, addr, self.policy.window);
+    /// A successful sign-in: clears the account's count and returns the address's place.
+    pub async fn succeeded(
+        &self,
+        store: &Store,
+        username: &str,
+        addr: IpAddr,
+    ) -> Result<(), sejahtera_store::StoreError> {
+        store.clear_login_attempts(&account_key(username)).await?;
+        store.return_login_attempt(&address_key(addr)).await
     }
 
-    /// Records a success (clears the account's failures).
-    pub fn succeeded(&self, username: &str) {
-        self.accounts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(username);
+    /// Deletes counters whose window has passed.
+    pub async fn sweep(&self, store: &Store, now: i64) -> Result<u64, sejahtera_store::StoreError> {
+        let window = self.policy.window.as_secs().max(1) as i64;
+        store.delete_old_login_attempts(now - window).await
     }
 }
 
@@ -542,7 +537,13 @@ pub async fn login(
     password: &str,
     addr: IpAddr,
 ) -> Result<NewSession, LoginError> {
-    if let Some(wait) = throttle.blocked(username, addr) {
+    if username.len() > MAX_ATTEMPT_USERNAME {
+        // No such account can exist; nothing is counted under an unbounded key.
+        let _ = tokio::task::spawn_blocking(move || verify_password("", &DUMMY_HASH)).await;
+        return Err(LoginError::Invalid);
+    }
+    let now = chrono::Utc::now().timestamp();
+    if let Some(wait) = throttle.take(store, username, addr, now).await? {
         return Err(LoginError::Throttled(wait));
     }
     let user = store.user_by_username(username).await?;
@@ -556,12 +557,10 @@ pub async fn login(
         .unwrap_or(false);
     let user = match user {
         Some(u) if ok && enabled => u,
-        _ => {
-            throttle.failed(username, addr);
-            return Err(LoginError::Invalid);
-        }
+        // The attempt stays counted.
+        _ => return Err(LoginError::Invalid),
     };
-    throttle.succeeded(username);
+    throttle.succeeded(store, username, addr).await?;
     let token = random_token();
     let csrf_token = random_token();
     let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS)).to_rfc3339();
@@ -626,38 +625,6 @@ mod tests {
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", &DUMMY_HASH));
-    }
-
-    #[test]
-    fn throttle_locks_an_account_after_the_limit_and_not_before() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            per_account: 3,
-            per_address: 100,
-            window: Duration::from_secs(60),
-        });
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        for _ in 0..2 {
-            t.failed("budi", ip);
-        }
-        assert!(t.blocked("budi", ip).is_none());
-        t.failed("budi", ip);
-        assert!(t.blocked("budi", ip).is_some());
-        assert!(t.blocked("siti", ip).is_none());
-    }
-
-    #[test]
-    fn throttle_locks_an_address_across_accounts() {
-        let t = LoginThrottle::new(ThrottlePolicy {
-            per_account: 100,
-            per_address: 4,
-            window: Duration::from_secs(60),
-        });
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        for i in 0..4 {
-            t.failed(&format!("user{i}"), ip);
-        }
-        assert!(t.blocked("someone", ip).is_some());
-        assert!(t.blocked("someone", "10.0.0.2".parse().unwrap()).is_none());
     }
 
     #[test]

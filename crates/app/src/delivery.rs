@@ -20,8 +20,7 @@ use sejahtera_store::{ReferralUpdate, Store};
 
 use crate::programs::{Denied, find};
 
-/// Fewer participants than this in a cell of a public aggregate are not shown.
-pub const MIN_PUBLIC_CELL: u64 = 5;
+pub use crate::disclosure::{Cell, MIN_PUBLIC_CELL, protect};
 
 fn forbidden(what: &str, program: &Program) -> anyhow::Error {
     Denied::Forbidden(format!(
@@ -218,8 +217,8 @@ pub async fn update_referral(
         .into());
     }
     delivery::next_referral_status(r.status, status, result)?;
-    if amount.is_some_and(|a| a.get() < 0) {
-        return Err(delivery::DeliveryRefusal::Negative("the amount").into());
+    if let Some(a) = amount {
+        delivery::check_amount("the amount", a, delivery::MAX_REFERRAL_AMOUNT)?;
     }
     if date < r.referred_on {
         return Err(delivery::DeliveryRefusal::Date {
@@ -335,15 +334,15 @@ pub fn yes_no(s: &str) -> Result<Option<bool>, String> {
     }
 }
 
-/// Imports outcomes from CSV text with the columns [`OUTCOME_COLUMNS`] (any
-/// order; `usaha`, `pendapatan_bulanan`, `bekerja` may be empty): good rows are
-/// stored in one transaction, every bad row is named with its line, column and
-/// reason.
+/// Imports outcomes from CSV (text or a staged file) with the columns
+/// [`OUTCOME_COLUMNS`] (any order; `usaha`, `pendapatan_bulanan`, `bekerja` may
+/// be empty): good rows are stored in one transaction, every bad row is named
+/// with its line, column and reason.
 pub async fn import_outcomes(
     store: &Store,
     actor: &Actor,
     program_id: i64,
-    csv_text: &str,
+    csv: impl std::io::Read + Send,
     today: NaiveDate,
 ) -> anyhow::Result<OutcomeImport> {
     let program = runnable(store, actor, program_id, "importing outcomes").await?;
@@ -351,7 +350,7 @@ pub async fn import_outcomes(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(csv_text.as_bytes());
+        .from_reader(csv);
     let headers = reader.headers().context("reading the header line")?.clone();
     let mut col = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
@@ -456,7 +455,8 @@ pub async fn import_outcomes(
             let column = match e {
                 delivery::DeliveryRefusal::NotInProgram { .. } => "no_kk",
                 delivery::DeliveryRefusal::Date { .. } => "tanggal",
-                delivery::DeliveryRefusal::Negative(_) => "pendapatan_bulanan",
+                delivery::DeliveryRefusal::Negative(_)
+                | delivery::DeliveryRefusal::TooLarge { .. } => "pendapatan_bulanan",
                 _ => "",
             };
             out.rejected.push(reject(column, e.to_string()));
@@ -475,51 +475,6 @@ pub fn latest_outcomes(outcomes: &[Outcome]) -> Vec<Outcome> {
         by.insert((o.household, o.date), o);
     }
     by.into_values().cloned().collect()
-}
-
-/// A count that may be suppressed on public pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Cell {
-    /// The count, `None` when suppressed.
-    pub value: Option<u64>,
-    /// Whether it was suppressed (1 to [`MIN_PUBLIC_CELL`]` - 1`).
-    pub suppressed: bool,
-}
-
-impl Cell {
-    /// A suppressed count.
-    pub fn suppressed() -> Cell {
-        Cell {
-            value: None,
-            suppressed: true,
-        }
-    }
-
-    /// A count, suppressed when small but not zero.
-    pub fn of(n: u64) -> Cell {
-        if n > 0 && n < MIN_PUBLIC_CELL {
-            Cell {
-                value: None,
-                suppressed: true,
-            }
-        } else {
-            Cell {
-                value: Some(n),
-                suppressed: false,
-            }
-        }
-    }
-}
-
-/// The public cells of a district: women, men and total participants. Counts of
-/// 1 to [`MIN_PUBLIC_CELL`]` - 1` are suppressed, and when one sex is suppressed
-/// the other is too (it would give the first away as total minus other).
-pub fn district_cells(women: u64, men: u64, total: u64) -> (Cell, Cell, Cell) {
-    let (mut w, mut m) = (Cell::of(women), Cell::of(men));
-    if w.suppressed || m.suppressed {
-        (w, m) = (Cell::suppressed(), Cell::suppressed());
-    }
-    (w, m, Cell::of(total))
 }
 
 /// Participants of one district, by the participant's sex.
@@ -644,33 +599,40 @@ async fn stats_of(
     let attendance = store.attendance(program.id).await?;
     let present = attendance.iter().filter(|(_, _, p)| *p).count();
     let mut referrals = BTreeMap::new();
-    let mut amount = 0;
+    let mut amount: i64 = 0;
     for r in store.referrals(Some(program.id), None).await? {
         *referrals.entry(r.status.as_str().to_string()).or_insert(0) += 1;
         if r.status == ReferralStatus::Completed {
-            amount += r.amount.map_or(0, |a| a.get());
+            // Amounts are bounded when recorded; saturate rather than wrap for
+            // anything stored before the bound existed.
+            amount = amount.saturating_add(r.amount.map_or(0, |a| a.get().max(0)));
         }
     }
     Ok(ProgramStats {
         program: program.id,
         participants: participants.len() as u64,
         by_status,
-        by_district: districts
-            .into_iter()
-            .map(|(code, (w, m, t))| {
-                let (women, men, total) = district_cells(w, m, t);
-                DistrictParticipants {
-                    name: regions
-                        .get(&code)
-                        .map(|r| r.name.clone())
-                        .unwrap_or_default(),
-                    district: code.to_string(),
-                    women,
-                    men,
-                    total,
-                }
-            })
-            .collect(),
+        by_district: {
+            // Totals protected across districts (the participants total is published).
+            let totals = protect(&districts.values().map(|c| c.2).collect::<Vec<_>>());
+            districts
+                .into_iter()
+                .zip(totals)
+                .map(|((code, (w, m, _)), total)| {
+                    let (women, men, total) = crate::disclosure::sex_cells(w, m, total);
+                    DistrictParticipants {
+                        name: regions
+                            .get(&code)
+                            .map(|r| r.name.clone())
+                            .unwrap_or_default(),
+                        district: code.to_string(),
+                        women,
+                        men,
+                        total,
+                    }
+                })
+                .collect()
+        },
         graduation_rate: (finished > 0
             && (graduated > 0 || program.end < crate::import::today_in_indonesia()))
         .then(|| graduated as f64 / finished as f64),
@@ -925,30 +887,4 @@ pub async fn sessions(store: &Store, program_id: i64) -> anyhow::Result<Vec<Sess
             }
         })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn small_cells_and_their_complements_are_suppressed() {
-        let shown = |n| Cell {
-            value: Some(n),
-            suppressed: false,
-        };
-        assert_eq!(district_cells(12, 9, 21), (shown(12), shown(9), shown(21)));
-        assert_eq!(district_cells(8, 0, 8), (shown(8), shown(0), shown(8)));
-        // 3 men would be 11 - 8: both sexes hidden, the total shown.
-        assert_eq!(
-            district_cells(8, 3, 11),
-            (Cell::suppressed(), Cell::suppressed(), shown(11))
-        );
-        assert_eq!(
-            district_cells(2, 1, 3),
-            (Cell::suppressed(), Cell::suppressed(), Cell::suppressed())
-        );
-        assert_eq!(Cell::of(0), shown(0));
-        assert_eq!(Cell::of(MIN_PUBLIC_CELL), shown(MIN_PUBLIC_CELL));
-    }
 }

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod delivery;
 pub mod demo;
 pub mod demo_programs;
+pub mod disclosure;
 pub mod eligibility;
 pub mod export;
 pub mod households;

@@ -8,10 +8,13 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Hubungan;
-use sejahtera_domain::programs::{Command, Decision, Enrollments, Event, Program, decide};
+use sejahtera_domain::eligibility::eval_household;
+use sejahtera_domain::programs::{Command, Decision, Enrollments, Event, Program, Refusal, decide};
 use sejahtera_domain::region::Level;
 use sejahtera_domain::{Nik, NoKk, RegionCode, Regions};
 use sejahtera_store::Store;
+
+use crate::disclosure::{Cell, protect};
 
 /// Serializes enrollment decisions within one process, so that two decisions
 /// never both take the last place of a program (check and append happen under it).
@@ -41,7 +44,8 @@ pub async fn create(
             bail!("quota for {v}: not a known village code");
         }
     }
-    let known: Vec<i64> = store.programs().await?.iter().map(|p| p.id).collect();
+    let existing = store.programs().await?;
+    let known: Vec<i64> = existing.iter().map(|p| p.id).collect();
     for other in &program.exclusive_with {
         if !known.contains(other) {
             bail!("exclusive with program {other}: no such program");
@@ -53,7 +57,23 @@ pub async fn create(
             bail!("partner {p}: no such partner (see `sejahtera partner list`)");
         }
     }
-    Ok(store.create_program(program, actor.user_id).await?)
+    let taken = |name: &str| {
+        anyhow::Error::from(Denied::Conflict(format!(
+            "a program named {name:?} already exists; choose another name"
+        )))
+    };
+    if existing
+        .iter()
+        .any(|p| p.name.trim() == program.name.trim())
+    {
+        return Err(taken(&program.name));
+    }
+    match store.create_program(program, actor.user_id).await {
+        Ok(id) => Ok(id),
+        // Two creations racing for one name: the database's UNIQUE decides.
+        Err(e) if e.is_unique_violation() => Err(taken(&program.name)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Candidates of a program before launch: matching households per village.
@@ -63,19 +83,36 @@ pub struct VillageCount {
     pub village: RegionCode,
     /// Village name.
     pub name: String,
-    /// Matching households.
-    pub households: u64,
+    /// Matching households (suppressed for actors who may not read the whole
+    /// registry, see [`dry_run`]).
+    pub households: Cell,
     /// The program's quota for the village, if any.
     pub quota: Option<u32>,
 }
 
+/// A dry run: matching households per village and in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRun {
+    /// Villages with at least one matching household, in code order.
+    pub villages: Vec<VillageCount>,
+    /// All matching households.
+    pub total: Cell,
+}
+
 /// Counts the households matching a program's expression per village.
+///
+/// Administrators, planners and auditors, who may read the whole registry, see
+/// every count. For everyone else (agency and village operators) the counts are
+/// protected like a public table ([`crate::disclosure::protect`]): otherwise an
+/// expression written to fit one family would turn the dry run into a way of
+/// asking whether such a family lives in a village.
 pub async fn dry_run(
     store: &Store,
     regions: &Regions,
+    actor: &Actor,
     program_id: i64,
     reference_date: NaiveDate,
-) -> anyhow::Result<Vec<VillageCount>> {
+) -> anyhow::Result<DryRun> {
     let program = find(store, program_id).await?;
     let compiled = crate::eligibility::compile(&program.eligibility)?;
     let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
@@ -86,23 +123,43 @@ pub async fn dry_run(
             *per.entry(snap.cols.village[h]).or_default() += 1;
         }
     }
-    let mut out: Vec<VillageCount> = per
+    let mut per: Vec<(RegionCode, u64)> = per
         .into_iter()
-        .filter_map(|(v, n)| {
-            let code = snap.cols.villages.get(v as usize)?.clone();
-            Some(VillageCount {
+        .filter_map(|(v, n)| Some((snap.cols.villages.get(v as usize)?.clone(), n)))
+        .collect();
+    per.sort_by(|a, b| a.0.cmp(&b.0));
+    let counts: Vec<u64> = per.iter().map(|(_, n)| *n).collect();
+    let total: u64 = counts.iter().sum();
+    let whole_registry = actor.may_plan();
+    let cells = if whole_registry {
+        counts.iter().map(|n| Cell::shown(*n)).collect()
+    } else {
+        protect(&counts)
+    };
+    let total = if !whole_registry
+        && total < crate::disclosure::MIN_PUBLIC_CELL
+        && cells.iter().all(|c| c.suppressed || c.value == Some(0))
+    {
+        Cell::of(total)
+    } else {
+        Cell::shown(total)
+    };
+    Ok(DryRun {
+        villages: per
+            .into_iter()
+            .zip(cells)
+            .map(|((code, _), households)| VillageCount {
                 name: regions
                     .get(&code)
                     .map(|r| r.name.clone())
                     .unwrap_or_default(),
                 quota: program.quotas.get(&code).copied(),
                 village: code,
-                households: n,
+                households,
             })
-        })
-        .collect();
-    out.sort_by(|a, b| a.village.cmp(&b.village));
-    Ok(out)
+            .collect(),
+        total,
+    })
 }
 
 /// The program with this id.
@@ -128,6 +185,9 @@ pub enum Denied {
     /// Malformed or inconsistent input.
     #[error("{0}")]
     Invalid(String),
+    /// The input conflicts with what is stored (a name already taken).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Decides `command` for the household `no_kk` in program `program_id` and
@@ -160,11 +220,29 @@ pub async fn record(
         ))
         .into());
     }
-    let (household, members) = store
-        .household_detail(no_kk)
-        .await?
-        .ok_or_else(|| Denied::NotFound(format!("household {no_kk} is not in the registry")))?;
     let state = Enrollments::from_events(&store.enrollment_events().await?);
+    let detail = store.household_detail(no_kk).await?;
+    if state.status(program.id, no_kk.as_u64()).is_none() {
+        // A household enters a program only as one of its candidates: in the
+        // registry and matching the eligibility expression (which names the
+        // program's regions). Both failures give the same answer.
+        let not_candidate = || Refusal::NotCandidate {
+            program: program.name.clone(),
+            household: no_kk.as_u64(),
+        };
+        let Some((household, members)) = &detail else {
+            return Err(not_candidate().into());
+        };
+        let compiled = crate::eligibility::compile(&program.eligibility)?;
+        let welfare = store.welfare_of(no_kk).await?;
+        let row =
+            crate::snapshot::household_row(household, members, welfare, decision.at.date_naive());
+        if !eval_household(&compiled, &row) {
+            return Err(not_candidate().into());
+        }
+    }
+    let (household, members) = detail
+        .ok_or_else(|| Denied::NotFound(format!("household {no_kk} is not in the registry")))?;
     let mut event = decide(
         &state,
         program,

@@ -282,6 +282,51 @@ pub async fn load(
     })
 }
 
+/// One household as the eligibility evaluator sees it (for checking a single
+/// household without loading the registry): ages at `reference_date`, codes as
+/// the snapshot codes them, the stored welfare ranking `(score, decile)`.
+pub fn household_row(
+    household: &sejahtera_domain::registry::Household,
+    members: &[sejahtera_domain::registry::Person],
+    welfare: Option<(f64, u8)>,
+    reference_date: NaiveDate,
+) -> sejahtera_domain::eligibility::HouseholdRow {
+    use sejahtera_domain::eligibility::{HouseholdRow, MemberRow};
+    let h = household;
+    HouseholdRow {
+        village: h.kode_wilayah.clone(),
+        desil: welfare.map(|w| w.1),
+        skor_pmt: welfare.map(|w| w.0),
+        pengeluaran_bulanan: h.pengeluaran_bulanan.get(),
+        housing: [
+            code_index(h.lantai),
+            code_index(h.dinding),
+            code_index(h.atap),
+            code_index(h.sumber_air),
+            code_index(h.sanitasi),
+            code_index(h.listrik),
+            code_index(h.bahan_bakar),
+            code_index(h.status_rumah),
+        ],
+        members: members
+            .iter()
+            .map(|p| MemberRow {
+                umur: reference_date
+                    .years_since(p.tanggal_lahir)
+                    .map(|y| y.min(i16::MAX as u32) as i16),
+                codes: [
+                    code_index(Some(p.jenis_kelamin)),
+                    code_index(p.hubungan),
+                    code_index(p.pendidikan),
+                    code_index(p.sektor),
+                    code_index(p.disabilitas),
+                    code_index(p.status_kawin),
+                ],
+            })
+            .collect(),
+    }
+}
+
 /// The snapshot's index of a stored code (0 when empty or unknown).
 fn coded<C: Code + PartialEq>(text: &str) -> u8 {
     if text.is_empty() {

@@ -615,7 +615,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
          \n\
          {b},2026-09-01,tidak,800000,tidak\n"
     );
-    let report = delivery::import_outcomes(store, &actor, id, &csv, today())
+    let report = delivery::import_outcomes(store, &actor, id, csv.as_bytes(), today())
         .await
         .unwrap();
     assert_eq!(report.accepted, 3);
@@ -640,9 +640,15 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
         report.rejected[2]
     );
     // A bad header stores nothing.
-    let e = delivery::import_outcomes(store, &actor, id, "no_kk,tanggal,gaji\n", today())
-        .await
-        .unwrap_err();
+    let e = delivery::import_outcomes(
+        store,
+        &actor,
+        id,
+        "no_kk,tanggal,gaji\n".as_bytes(),
+        today(),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("unknown column \"gaji\""), "{e}");
     // The correction of 2026-06-01 replaces the first observation of that day.
     let latest = delivery::latest_outcomes(&store.outcomes(id).await.unwrap());

@@ -250,12 +250,42 @@ pub enum DeliveryRefusal {
     /// A negative amount or income.
     #[error("{0} cannot be negative")]
     Negative(&'static str),
+    /// An amount or income above its limit.
+    #[error("{what} may be at most {limit}")]
+    TooLarge {
+        /// What it is.
+        what: &'static str,
+        /// The largest accepted amount.
+        limit: Rupiah,
+    },
     /// An outcome with no measure at all.
     #[error("an outcome needs at least one of business, income, employed")]
     NoMeasure,
     /// Several records refused at once (nothing was recorded).
     #[error("nothing recorded: {}", .0.join("; "))]
     Many(Vec<String>),
+}
+
+/// Largest credit or order amount one referral may record (Rp 100 billion,
+/// far above any KUR or koperasi loan): public sums of many referrals stay exact.
+pub const MAX_REFERRAL_AMOUNT: Rupiah = Rupiah::new(100_000_000_000);
+
+/// Largest monthly income one outcome may record (Rp 10 billion).
+pub const MAX_MONTHLY_INCOME: Rupiah = Rupiah::new(10_000_000_000);
+
+/// Checks an amount: 0 or more and at most `limit`.
+pub fn check_amount(
+    what: &'static str,
+    amount: Rupiah,
+    limit: Rupiah,
+) -> Result<(), DeliveryRefusal> {
+    if amount.get() < 0 {
+        return Err(DeliveryRefusal::Negative(what));
+    }
+    if amount > limit {
+        return Err(DeliveryRefusal::TooLarge { what, limit });
+    }
+    Ok(())
 }
 
 fn not_participant(program: &Program, household: u64) -> DeliveryRefusal {
@@ -409,8 +439,8 @@ pub fn check_outcome(
             allowed: format!("the days up to today ({today})"),
         });
     }
-    if outcome.income.is_some_and(|r| r.get() < 0) {
-        return Err(DeliveryRefusal::Negative("the income"));
+    if let Some(income) = outcome.income {
+        check_amount("the income", income, MAX_MONTHLY_INCOME)?;
     }
     if outcome.business.is_none() && outcome.income.is_none() && outcome.employed.is_none() {
         return Err(DeliveryRefusal::NoMeasure);

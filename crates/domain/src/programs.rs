@@ -325,6 +325,19 @@ pub enum Refusal {
         /// The current status (or "not in the program").
         from: String,
     },
+    /// A household that is not in the program yet and is not one of its
+    /// candidates. Deliberately one answer for "not in the registry" and "does not
+    /// meet the eligibility", so that a decision cannot be used to learn whether a
+    /// family card exists.
+    #[error(
+        "household {household:016} is not a candidate of {program}: it is not in the registry or does not meet the program's eligibility"
+    )]
+    NotCandidate {
+        /// Program name.
+        program: String,
+        /// KK number.
+        household: u64,
+    },
     /// An exit or correction without a reason.
     #[error("an exit or a correction needs a reason")]
     NoReason,

@@ -256,4 +256,59 @@ impl Store {
             .await?
             .rows_affected())
     }
+
+    /// Counts one sign-in attempt under `key` and returns the attempts within the
+    /// window (this one included) and the window's start (Unix seconds). A window
+    /// older than `window_secs` starts again at `now`. One statement: parallel
+    /// attempts each get their own count, so a limit cannot be passed by racing.
+    pub async fn take_login_attempt(
+        &self,
+        key: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "INSERT INTO login_attempts (key, count, first_at) VALUES (?1, 1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET \
+               count = CASE WHEN login_attempts.first_at <= ?2 - ?3 THEN 1 \
+                            ELSE login_attempts.count + 1 END, \
+               first_at = CASE WHEN login_attempts.first_at <= ?2 - ?3 THEN ?2 \
+                               ELSE login_attempts.first_at END \
+             RETURNING count, first_at",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window_secs)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
+    /// Gives back one attempt counted under `key` (a successful sign-in does not
+    /// count against its address).
+    pub async fn return_login_attempt(&self, key: &str) -> Result<()> {
+        sqlx::query("UPDATE login_attempts SET count = count - 1 WHERE key = ? AND count > 0")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets the attempts counted under `key`.
+    pub async fn clear_login_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_attempts WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes attempt counters whose window started before `before` (Unix seconds).
+    pub async fn delete_old_login_attempts(&self, before: i64) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM login_attempts WHERE first_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
 }

@@ -77,6 +77,21 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored score and decile of one household.
+    pub async fn welfare_of(&self, no_kk: &sejahtera_domain::NoKk) -> Result<Option<(f64, u8)>> {
+        let row = sqlx::query("SELECT skor_pmt, desil FROM household_welfare WHERE no_kk = ?")
+            .bind(no_kk.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some((
+                r.try_get::<f64, _>(0)?,
+                r.try_get::<i64, _>(1)? as u8,
+            ))),
+            None => Ok(None),
+        }
+    }
+
     /// Number of households with a stored decile.
     pub async fn welfare_count(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM household_welfare")

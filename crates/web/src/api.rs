@@ -5,13 +5,11 @@
 //! Authentication is the session cookie (`POST /api/v1/session`); every
 //! state-changing call carries the session's CSRF token in `X-CSRF-Token`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,7 +25,7 @@ use sejahtera_domain::region::Level;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::auth::{MaybeUser, SESSION_COOKIE, check_csrf_header, cookie, set_cookie};
+use crate::auth::{ClientAddr, MaybeUser, SESSION_COOKIE, check_csrf_header, cookie, set_cookie};
 use crate::error::{ApiError, Failure, limits};
 use crate::state::AppState;
 
@@ -35,6 +33,8 @@ type St = State<Arc<AppState>>;
 type ApiResult<T> = Result<T, ApiError>;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
+    // Uploads are streamed to disk and counted there (crate::upload).
+    let upload = post(import).layer(axum::extract::DefaultBodyLimit::disable());
     Router::new()
         .route("/openapi.json", get(crate::openapi::document))
         .route("/regions", get(list_regions))
@@ -43,7 +43,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/me", get(me))
         .route("/households/search", post(search))
         .route("/households/{reference}", get(household))
-        .route("/imports/{kind}", post(import))
+        .route("/imports/{kind}", upload)
         .route("/imports/{run}/rejects", get(rejects))
         .route("/targeting", post(targeting))
         .route("/users", get(users).post(create_user))
@@ -185,7 +185,7 @@ struct Credentials {
 
 async fn login(
     State(st): St,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     Json(c): Json<Credentials>,
 ) -> ApiResult<Response> {
     limits::text("username", &c.username, limits::SHORT)?;
@@ -195,7 +195,7 @@ async fn login(
         &st.throttle,
         c.username.trim(),
         &c.password,
-        addr.ip(),
+        addr,
     )
     .await
     {
@@ -326,7 +326,7 @@ async fn import(
     headers: HeaderMap,
     Path(kind): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
@@ -349,7 +349,8 @@ async fn import(
             );
         }
     };
-    match upload::import_upload(&st.store, &st.regions, &s.actor, kind, name, &body).await {
+    let file = crate::upload::stage_body(body, name, &["csv", "xlsx"]).await?;
+    match upload::import_upload(&st.store, &st.regions, &s.actor, kind, &file).await {
         Ok(o) => {
             let _ = st.refresh_generation().await;
             let r = &o.report;

@@ -6,6 +6,7 @@
 //! `csrf` for pages, as the `X-CSRF-Token` header for the API. The sign-in form,
 //! which has no session yet, uses a double-submit cookie (`sj_csrf`).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -69,6 +70,64 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
                 .unwrap_or_default(),
         ))
     }
+}
+
+/// The client's address: the socket peer, or — when the peer is one of the
+/// configured trusted proxies — the address the proxy put in `X-Forwarded-For`
+/// (the right-most entry that is not itself a trusted proxy). The header is never
+/// believed from anyone else, so a client cannot choose its own address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
+    type Rejection = Failure;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or_else(|| Failure::Internal(anyhow::anyhow!("no peer address on the request")))?;
+        Ok(ClientAddr(client_addr(
+            peer,
+            &parts.headers,
+            &state.trusted_proxies,
+        )))
+    }
+}
+
+/// Longest `X-Forwarded-For` header read (longer ones are ignored).
+const MAX_FORWARDED_LEN: usize = 1024;
+
+/// See [`ClientAddr`].
+pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let is_trusted = |a: &IpAddr| trusted.contains(a);
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    // Several headers are one list, in order.
+    let values: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if values.iter().map(|v| v.len()).sum::<usize>() > MAX_FORWARDED_LEN {
+        return peer;
+    }
+    for hop in values.iter().flat_map(|v| v.split(',')).rev() {
+        let Ok(addr) = hop.trim().parse::<IpAddr>() else {
+            // A hop we cannot read: the last trusted hop's view is all we know.
+            break;
+        };
+        client = addr;
+        if !is_trusted(&addr) {
+            break;
+        }
+    }
+    client
 }
 
 /// The signed-in user, if any.
@@ -184,6 +243,35 @@ mod tests {
         assert_eq!(cookie(&h, "sj_session").as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "sj_lang").as_deref(), Some("en"));
         assert_eq!(cookie(&h, "nope"), None);
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "198.51.100.1, 203.0.113.7".parse().unwrap(),
+        );
+        // Behind the proxy: the right-most address the proxy saw.
+        assert_eq!(client_addr(proxy, &h, &[proxy]), client);
+        // Without configuration, or from another peer, the header is ignored.
+        assert_eq!(client_addr(proxy, &h, &[]), proxy);
+        let other: IpAddr = "192.0.2.9".parse().unwrap();
+        assert_eq!(client_addr(other, &h, &[proxy]), other);
+        // A chain of trusted proxies is walked from the right.
+        let inner: IpAddr = "10.1.1.1".parse().unwrap();
+        h.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 203.0.113.7, 10.1.1.1".parse().unwrap(),
+        );
+        assert_eq!(client_addr(proxy, &h, &[proxy, inner]), client);
+        // Garbage stops the walk at what the trusted hops vouch for.
+        h.insert("x-forwarded-for", "203.0.113.7, not-an-ip".parse().unwrap());
+        assert_eq!(client_addr(proxy, &h, &[proxy]), proxy);
+        // No header: the peer.
+        assert_eq!(client_addr(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 
     #[test]

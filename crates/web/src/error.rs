@@ -39,6 +39,9 @@ pub enum Failure {
     /// A rule refused the request (capacity, quota, exclusivity, lifecycle…).
     #[error("{0}")]
     Refused(String),
+    /// The request body (an upload) is larger than accepted.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts.
     #[error("{message}")]
     TooMany {
@@ -60,6 +63,7 @@ impl Failure {
             Failure::Forbidden(_) => StatusCode::FORBIDDEN,
             Failure::NotFound | Failure::Missing(_) => StatusCode::NOT_FOUND,
             Failure::Refused(_) => StatusCode::CONFLICT,
+            Failure::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -73,6 +77,7 @@ impl Failure {
             Failure::Forbidden(_) => "forbidden",
             Failure::NotFound | Failure::Missing(_) => "not_found",
             Failure::Refused(_) => "refused",
+            Failure::TooLarge(_) => "payload_too_large",
             Failure::TooMany { .. } => "too_many_requests",
             Failure::Internal(_) => "internal",
         }
@@ -121,6 +126,7 @@ impl Failure {
             Ok(Denied::NotFound(m)) => Failure::Missing(m),
             Ok(Denied::Forbidden(m)) => Failure::Forbidden(m),
             Ok(Denied::Invalid(m)) => Failure::BadRequest(m),
+            Ok(Denied::Conflict(m)) => Failure::Refused(m),
             Err(e) => {
                 // Validation errors of the use cases come back as plain messages
                 // with context (eligibility syntax, unknown villages or partners).

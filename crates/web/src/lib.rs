@@ -21,6 +21,7 @@ mod pages;
 mod program_pages;
 mod programs_api;
 mod state;
+mod upload;
 mod views;
 
 use std::net::SocketAddr;
@@ -48,6 +49,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Login throttling limits.
     pub throttle: ThrottlePolicy,
+    /// Addresses of the reverse proxies in front of the server (a TLS proxy):
+    /// a request from one of them is counted against the client address named in
+    /// its `X-Forwarded-For` header, not against the proxy. Empty: the socket peer
+    /// is the client, and the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How often to look for registry changes made by other processes (e.g. a CLI import).
     pub poll_interval: Duration,
 }
@@ -61,6 +67,7 @@ impl Config {
             data_dir,
             secure_cookies: false,
             throttle: ThrottlePolicy::default(),
+            trusted_proxies: Vec::new(),
             poll_interval: Duration::from_secs(2),
         }
     }
@@ -151,8 +158,11 @@ fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             metrics::track,
         ))
+        // The hard ceiling of any body; the import routes count the file itself
+        // against `upload::MAX_UPLOAD_BYTES` as they stream it to disk, every
+        // other route keeps the framework's 2 MiB limit.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            state::MAX_UPLOAD_BYTES,
+            upload::MAX_UPLOAD_BYTES as usize + 1024 * 1024,
         ))
         // Outermost: every answer under /api/ is the JSON error envelope, even
         // the framework's own rejections and the body limit's 413.

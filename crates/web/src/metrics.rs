@@ -148,6 +148,28 @@ fn security_headers(h: &mut axum::http::HeaderMap) {
     );
 }
 
+/// The method as a metric label and log field: one of the standard methods, or
+/// `OTHER`, so a client inventing method names cannot grow the label set.
+fn method_label(m: &axum::http::Method) -> String {
+    use axum::http::Method;
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if KNOWN.contains(m) {
+        m.as_str().to_string()
+    } else {
+        "OTHER".to_string()
+    }
+}
+
 /// Counts, times and logs a request.
 pub(crate) async fn track(
     State(state): State<Arc<AppState>>,
@@ -155,7 +177,7 @@ pub(crate) async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -190,4 +212,19 @@ pub(crate) async fn track(
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_label;
+    use axum::http::Method;
+
+    #[test]
+    fn invented_methods_share_one_metrics_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let invented = Method::from_bytes("X".repeat(2000).as_bytes()).unwrap();
+        assert_eq!(method_label(&invented), "OTHER");
+        assert_eq!(method_label(&Method::from_bytes(b"FOO").unwrap()), "OTHER");
+    }
 }

@@ -2,12 +2,11 @@
 //! the staff console (sign-in, personal data within the user's scope).
 //! Every page works without JavaScript.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -22,7 +21,8 @@ use sejahtera_domain::region::Level;
 use serde::Deserialize;
 
 use crate::auth::{
-    LANG_COOKIE, MaybeUser, PRE_CSRF_COOKIE, SESSION_COOKIE, UiLang, check_csrf, cookie, set_cookie,
+    ClientAddr, LANG_COOKIE, MaybeUser, PRE_CSRF_COOKIE, SESSION_COOKIE, UiLang, check_csrf,
+    cookie, set_cookie,
 };
 use crate::error::{Failure, PageError};
 use crate::i18n::{Lang, Tr};
@@ -45,7 +45,12 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/staff", get(staff_home))
         .route("/staff/households", get(search_form).post(search))
         .route("/staff/households/{reference}", get(household))
-        .route("/staff/import", get(import_form).post(import_upload))
+        .route(
+            "/staff/import",
+            get(import_form)
+                .post(import_upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route("/staff/import/template/{file}", get(import_template))
         .route("/staff/import/{run}/rejects.csv", get(import_rejects))
         .route("/staff/targeting", get(targeting_form).post(targeting))
@@ -140,10 +145,21 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// A local path to return to (never another site).
+/// A local path to return to (never another site): a path of at most 512
+/// visible ASCII characters starting with one `/`. Browsers drop tabs and line
+/// breaks from a `Location` and read `\` as `/`, so `/\t/evil.com` would leave
+/// the site: any control character, space, non-ASCII or backslash sends the
+/// visitor to `/` instead.
 fn local_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.len() <= 512
+                && n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -217,7 +233,7 @@ struct LoginForm {
 async fn login(
     State(st): St,
     UiLang(lang): UiLang,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> PageResult {
@@ -235,7 +251,7 @@ async fn login(
         &st.throttle,
         form.username.trim(),
         &form.password,
-        addr.ip(),
+        addr,
     )
     .await
     {
@@ -558,32 +574,19 @@ async fn import_upload(
     State(st): St,
     UiLang(lang): UiLang,
     user: MaybeUser,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     let s = user
         .registry_writer()
         .map_err(|e| PageError::new(e, lang))?;
     let bad = |m: String| PageError::new(Failure::BadRequest(m), lang);
-    let (mut csrf, mut kind, mut file) = (None, None, None);
-    while let Some(field) = multipart
-        .next_field()
+    let mut form = crate::upload::read_form(multipart, &["csrf", "kind"], &["csv", "xlsx"])
         .await
-        .map_err(|e| bad(format!("unreadable upload: {e}")))?
-    {
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = Some(field.text().await.map_err(|e| bad(e.to_string()))?),
-            "kind" => kind = Some(field.text().await.map_err(|e| bad(e.to_string()))?),
-            "file" => {
-                let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let bytes = field.bytes().await.map_err(|e| bad(e.to_string()))?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
+        .map_err(|e| PageError::new(e, lang))?;
     // CSRF is checked before anything is read into the registry.
-    check_csrf(&s, csrf.as_deref()).map_err(|e| PageError::new(e, lang))?;
-    let kind = match kind.as_deref() {
+    check_csrf(&s, form.text.get("csrf").map(String::as_str))
+        .map_err(|e| PageError::new(e, lang))?;
+    let kind = match form.text.get("kind").map(String::as_str) {
         Some("households") => Kind::Households,
         Some("persons") => Kind::Persons,
         other => {
@@ -592,9 +595,11 @@ async fn import_upload(
             )));
         }
     };
-    let (name, bytes) = file.ok_or_else(|| bad("no file was uploaded".into()))?;
-    let outcome =
-        upload::import_upload(&st.store, &st.regions, &s.actor, kind, &name, &bytes).await;
+    let file = form
+        .file
+        .take()
+        .ok_or_else(|| bad("no file was uploaded".into()))?;
+    let outcome = upload::import_upload(&st.store, &st.regions, &s.actor, kind, &file).await;
     let result = match outcome {
         Ok(o) => {
             let _ = st.refresh_generation().await;
@@ -1004,4 +1009,29 @@ async fn targeting(
     .map_err(|e| PageError::new(e, lang))?;
     *r.status_mut() = status;
     Ok(private(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_next;
+
+    #[test]
+    fn open_redirect_through_lang_next_is_closed() {
+        for evil in [
+            "//evil.com",
+            "/\t/evil.com",
+            "/\n/evil.com",
+            "/\\evil.com",
+            "/\u{7f}/x",
+            "/ /evil.com",
+            "https://evil.com",
+            "evil.com",
+            "/é",
+        ] {
+            assert_eq!(local_next(Some(evil)), "/", "{evil:?}");
+        }
+        assert_eq!(local_next(Some(&format!("/{}", "a".repeat(600)))), "/");
+        assert_eq!(local_next(Some("/program/3?x=1")), "/program/3?x=1");
+        assert_eq!(local_next(None), "/");
+    }
 }

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use sejahtera_app::accounts::SessionInfo;
 use sejahtera_app::delivery::{self, Enrollee, OutcomeImport, ProgramStats, SessionSummary};
 use sejahtera_app::import::today_in_indonesia;
-use sejahtera_app::programs::{self, VillageCount};
+use sejahtera_app::programs::{self, DryRun};
 use sejahtera_domain::access::RegistryScope;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{
@@ -57,7 +57,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/staff/programs/{id}/outcomes", post(add_outcome))
         .route(
             "/staff/programs/{id}/outcomes/import",
-            post(import_outcomes),
+            post(import_outcomes).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/staff/referrals", get(referrals_page))
         .route("/staff/referrals/{rid}", post(referral_status))
@@ -351,8 +351,7 @@ struct StaffDetail {
     enrollees: Option<Vec<Enrollee>>,
     referrals: Vec<ReferralRow>,
     visits: Vec<VisitRow>,
-    dry_run: Option<Vec<VillageCount>>,
-    dry_total: u64,
+    dry_run: Option<DryRun>,
     may_run: bool,
     done: Option<&'static str>,
     error: Option<String>,
@@ -451,6 +450,14 @@ async fn detail_page(
     q: DetailQuery,
     extra: Extra,
 ) -> PageResult {
+    // The staff page of a program is for staff, whichever action led here (a
+    // partner's refused referral update comes back to the referrals page).
+    if !s.actor.is_staff() {
+        return Err(PageError::new(
+            Failure::Forbidden("the staff console is for government staff accounts".into()),
+            lang,
+        ));
+    }
     let (p, stats, partners) = program_and_stats(st, id, lang).await?;
     let program_err = |e| PageError::new(Failure::of_program(e), lang);
     let sessions = delivery::sessions(&st.store, id)
@@ -502,14 +509,13 @@ async fn detail_page(
     };
     let dry_run = if q.dry_run.is_some() {
         Some(
-            programs::dry_run(&st.store, &st.regions, id, today_in_indonesia())
+            programs::dry_run(&st.store, &st.regions, &s.actor, id, today_in_indonesia())
                 .await
                 .map_err(program_err)?,
         )
     } else {
         None
     };
-    let dry_total = dry_run.iter().flatten().map(|c| c.households).sum();
     let mut r = render(
         &StaffDetail {
             t: Tr::new(lang),
@@ -523,7 +529,6 @@ async fn detail_page(
             referrals,
             visits,
             dry_run,
-            dry_total,
             done: q
                 .done
                 .as_deref()
@@ -928,27 +933,21 @@ async fn import_outcomes(
     UiLang(lang): UiLang,
     user: MaybeUser,
     Path(id): Path<i64>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     let s = user.staff().map_err(|e| PageError::new(e, lang))?;
     let bad = |m: String| PageError::new(Failure::BadRequest(m), lang);
-    let (mut csrf, mut file) = (None, None);
-    while let Some(field) = multipart
-        .next_field()
+    let form = crate::upload::read_form(multipart, &["csrf"], &["csv", "txt"])
         .await
-        .map_err(|e| bad(format!("unreadable upload: {e}")))?
-    {
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = Some(field.text().await.map_err(|e| bad(e.to_string()))?),
-            "file" => file = Some(field.bytes().await.map_err(|e| bad(e.to_string()))?),
-            _ => {}
-        }
-    }
-    check_csrf(&s, csrf.as_deref()).map_err(|e| PageError::new(e, lang))?;
-    let bytes = file.ok_or_else(|| bad("no file was uploaded".into()))?;
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| bad("the file is not UTF-8 text (save it as CSV UTF-8)".into()))?;
-    match delivery::import_outcomes(&st.store, &s.actor, id, &text, today_in_indonesia()).await {
+        .map_err(|e| PageError::new(e, lang))?;
+    check_csrf(&s, form.text.get("csrf").map(String::as_str))
+        .map_err(|e| PageError::new(e, lang))?;
+    let file = form
+        .file
+        .ok_or_else(|| bad("no file was uploaded".into()))?;
+    let csv = std::fs::File::open(file.path())
+        .map_err(|e| PageError::new(Failure::Internal(e.into()), lang))?;
+    match delivery::import_outcomes(&st.store, &s.actor, id, csv, today_in_indonesia()).await {
         Ok(report) => {
             detail_page(
                 &st,
@@ -1097,7 +1096,14 @@ async fn referral_status(
         .await
     }
     .await;
-    match (r, f.back.parse::<i64>()) {
+    // Partners have no program page to go back to.
+    let back = f
+        .back
+        .parse::<i64>()
+        .ok()
+        .filter(|_| s.actor.is_staff())
+        .ok_or(());
+    match (r, back) {
         (Ok(_), Ok(program)) => Ok(Redirect::to(&format!(
             "/staff/programs/{program}?done=referral_status"
         ))

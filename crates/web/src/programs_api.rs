@@ -33,6 +33,8 @@ type St = State<Arc<AppState>>;
 type ApiResult<T> = Result<T, ApiError>;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
+    // Uploads are streamed to disk and counted there (crate::upload).
+    let upload = post(import_outcomes).layer(axum::extract::DefaultBodyLimit::disable());
     Router::new()
         .route("/programs", get(list).post(create))
         .route("/programs/{id}", get(detail))
@@ -46,7 +48,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/referrals", get(referrals))
         .route("/referrals/{id}/status", post(referral_status))
         .route("/programs/{id}/outcomes", get(outcomes).post(add_outcomes))
-        .route("/programs/{id}/outcomes/import", post(import_outcomes))
+        .route("/programs/{id}/outcomes/import", upload)
         .route("/programs/{id}/panel", get(panel))
         .route("/partners", get(partners).post(create_partner))
 }
@@ -215,20 +217,24 @@ async fn create(
 }
 
 async fn dry_run(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
-    let _s = user.staff()?;
-    let counts = programs::dry_run(&st.store, &st.regions, id, today_in_indonesia())
+    let s = user.staff()?;
+    let run = programs::dry_run(&st.store, &st.regions, &s.actor, id, today_in_indonesia())
         .await
         .map_err(fail)?;
-    let total: u64 = counts.iter().map(|c| c.households).sum();
-    let villages: Vec<Value> = counts
+    // A suppressed count is `null` with `"suppressed": true`.
+    let villages: Vec<Value> = run
+        .villages
         .iter()
         .map(|c| {
-            json!({"village": c.village.to_string(), "name": c.name, "households": c.households, "quota": c.quota})
+            json!({"village": c.village.to_string(), "name": c.name,
+                   "households": c.households.value, "suppressed": c.households.suppressed,
+                   "quota": c.quota})
         })
         .collect();
-    Ok(crate::api::private_json(
-        json!({"program": id, "villages": villages, "total": total}),
-    ))
+    Ok(crate::api::private_json(json!({
+        "program": id, "villages": villages,
+        "total": run.total.value, "total_suppressed": run.total.suppressed
+    })))
 }
 
 async fn enrollments(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
@@ -637,11 +643,13 @@ async fn import_outcomes(
     user: MaybeUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    body: String,
+    body: axum::body::Body,
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
-    let report = delivery::import_outcomes(&st.store, &s.actor, id, &body, today_in_indonesia())
+    let file = crate::upload::stage_body(body, "outcomes.csv", &["csv"]).await?;
+    let csv = std::fs::File::open(file.path()).map_err(|e| Failure::Internal(e.into()))?;
+    let report = delivery::import_outcomes(&st.store, &s.actor, id, csv, today_in_indonesia())
         .await
         .map_err(fail)?;
     Ok(crate::api::private_json(report))

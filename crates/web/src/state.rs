@@ -15,9 +15,6 @@ use crate::Config;
 use crate::map::Maps;
 use crate::metrics::Metrics;
 
-/// Largest accepted request body (an import upload).
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-
 /// Everything the handlers share.
 pub struct AppState {
     /// The registry store.
@@ -38,6 +35,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether cookies carry `Secure`.
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Serializes enrollment decisions (capacity and quotas are checked and
     /// appended under it).
     pub decisions: sejahtera_app::programs::DecisionLock,
@@ -60,6 +59,7 @@ impl AppState {
             throttle: LoginThrottle::new(config.throttle),
             metrics: Metrics::new(),
             secure_cookies: config.secure_cookies,
+            trusted_proxies: config.trusted_proxies.clone(),
             decisions: Default::default(),
         })
     }
@@ -100,6 +100,8 @@ impl AppState {
                 if sweeps.is_multiple_of(300) {
                     let now = chrono::Utc::now().to_rfc3339();
                     let _ = state.store.delete_expired_sessions(&now).await;
+                    let secs = chrono::Utc::now().timestamp();
+                    let _ = state.throttle.sweep(&state.store, secs).await;
                 }
             }
         });

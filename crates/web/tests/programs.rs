@@ -431,7 +431,7 @@ async fn staff_pages_run_a_program_with_forms() {
     }
     let csrf = hidden(&page, "csrf");
     // A household not in the programme cannot be graduated: the page says why (409).
-    // (A Sarolangun household is never in a Kupang programme.)
+    // (A Sarolangun household is never a candidate of a Kupang programme.)
     let kk = households_of(&app.db, "15.03.03.1001").await[0].clone();
     let r = c
         .post(app.url("/staff/programs/1/decisions"))
@@ -448,7 +448,7 @@ async fn staff_pages_run_a_program_with_forms() {
     let body = r.text().await.unwrap();
     assert!(body.contains("id=\"refusal\""));
     assert!(
-        body.contains("cannot graduate a household that is not in the program"),
+        body.contains("is not a candidate of Pelatihan Menjahit Perempuan Kota Kupang"),
         "{body}"
     );
     // A session through the form, then its attendance page.

@@ -53,6 +53,10 @@ pub fn exit_code(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
         eprintln!("refused: {r}");
         return Ok(ExitCode::from(3));
     }
+    if let Some(Denied::Conflict(m)) = e.downcast_ref::<Denied>() {
+        eprintln!("refused: {m}");
+        return Ok(ExitCode::from(3));
+    }
     let other = matches!(
         e.downcast_ref::<Denied>(),
         Some(Denied::NotFound(_) | Denied::Forbidden(_))
@@ -467,23 +471,21 @@ async fn run_with(
             print(&rows, format)?;
         }
         Action::DryRun { id, format } => {
-            let counts = dry_run(store, regions, id, today_in_indonesia()).await?;
+            let run = dry_run(store, regions, &console, id, today_in_indonesia()).await?;
             let mut rows = Rows::new(&["village", "name", "households", "quota"])
                 .numeric(&["households", "quota"]);
-            let mut total = 0;
-            for c in counts {
-                total += c.households;
+            for c in run.villages {
                 rows.push(vec![
                     Some(c.village.to_string()),
                     Some(c.name),
-                    Some(c.households.to_string()),
+                    c.households.value.map(|n| n.to_string()),
                     c.quota.map(|q| q.to_string()),
                 ]);
             }
             rows.push(vec![
                 Some("(all)".into()),
                 None,
-                Some(total.to_string()),
+                run.total.value.map(|n| n.to_string()),
                 None,
             ]);
             print(&rows, format)?;
@@ -714,7 +716,7 @@ async fn run_with(
         Action::OutcomesImport { id, file, rejects } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let r = import_outcomes(store, &console, id, &text, today_in_indonesia())
+            let r = import_outcomes(store, &console, id, text.as_bytes(), today_in_indonesia())
                 .await
                 .with_context(|| {
                     format!(

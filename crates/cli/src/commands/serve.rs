@@ -17,6 +17,15 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this when a TLS proxy serves the portal).
     #[arg(long, env = "SEJAHTERA_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Address of a reverse proxy in front of the server (repeat, or separate with
+    /// commas). Requests from it are counted against the client address in its
+    /// `X-Forwarded-For` header; from anyone else the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SEJAHTERA_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Builds the server, warms the indicator cache, prints the address and serves
@@ -28,6 +37,7 @@ pub async fn serve(args: &ServeArgs, g: &Global, banner: &[String]) -> anyhow::R
         sejahtera_app::regions::default_data_dir(),
     );
     config.secure_cookies = args.secure_cookies;
+    config.trusted_proxies = args.trusted_proxies.clone();
     let server = Server::build(config).await?;
     let started = std::time::Instant::now();
     server

@@ -40,7 +40,21 @@ impl TestApp {
         Self::start(false, policy).await
     }
 
+    /// A server behind a reverse proxy on 127.0.0.1 (it trusts that address's
+    /// `X-Forwarded-For`), with a strict login throttle.
+    pub async fn behind_proxy(policy: ThrottlePolicy) -> TestApp {
+        Self::start_with(false, policy, vec!["127.0.0.1".parse().unwrap()]).await
+    }
+
     async fn start(demo: bool, throttle: ThrottlePolicy) -> TestApp {
+        Self::start_with(demo, throttle, Vec::new()).await
+    }
+
+    async fn start_with(
+        demo: bool,
+        throttle: ThrottlePolicy,
+        trusted_proxies: Vec<std::net::IpAddr>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("test.db");
         let data = sejahtera_app::regions::default_data_dir();
@@ -127,6 +141,7 @@ impl TestApp {
         store.close().await;
         let mut config = Config::new("127.0.0.1:0".parse().unwrap(), db.clone(), data);
         config.throttle = throttle;
+        config.trusted_proxies = trusted_proxies;
         config.poll_interval = Duration::from_millis(100);
         let server = Server::build(config).await.unwrap();
         let base = format!("http://{}", server.local_addr());

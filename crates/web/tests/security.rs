@@ -1,0 +1,523 @@
+//! Regression tests of the security review (issue #13), each named after what it
+//! guards: login throttling under parallel attempts and behind a proxy, the
+//! open redirect, unbounded metrics labels, bounded referral amounts, duplicate
+//! names, an agency operator's window into the registry, the partner's view
+//! after a refused update, and uploads (size, streaming, messages).
+
+mod common;
+
+use common::{PASSWORD, TestApp, hidden, households_of, post_json};
+use sejahtera_app::accounts::ThrottlePolicy;
+use serde_json::{Value, json};
+
+fn message(v: &Value) -> String {
+    v["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn get_json(c: &reqwest::Client, url: String) -> (u16, Value) {
+    let r = c.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_are_checked_at_most_the_limit() {
+    // The default policy: 5 per account, 20 per address in 15 minutes.
+    let app = TestApp::with_throttle(ThrottlePolicy::default()).await;
+    let mut tasks = Vec::new();
+    for _ in 0..60 {
+        let c = app.client();
+        let url = app.url("/api/v1/session");
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .json(&json!({"username": "planner", "password": "wrong-password"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            401 => checked += 1,
+            429 => refused += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(
+        (checked, refused),
+        (5, 55),
+        "exactly the limit is checked, the rest refused"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_client_not_per_proxy() {
+    let app = TestApp::behind_proxy(ThrottlePolicy {
+        per_account: 100,
+        per_address: 3,
+        window: std::time::Duration::from_secs(600),
+    })
+    .await;
+    let c = app.client();
+    let attempt = |client_ip: &'static str, user: &'static str, password: &'static str| {
+        c.post(app.url("/api/v1/session"))
+            .header("x-forwarded-for", client_ip)
+            .json(&json!({"username": user, "password": password}))
+            .send()
+    };
+    for user in ["nobody1", "nobody2", "nobody3"] {
+        let r = attempt("203.0.113.1", user, "wrong-password")
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    // That client is locked out …
+    let r = attempt("203.0.113.1", "planner", PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 429);
+    // … and every other user behind the same proxy is not.
+    let r = attempt("203.0.113.2", "planner", PASSWORD).await.unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
+    let app = TestApp::with_throttle(ThrottlePolicy {
+        per_account: 100,
+        per_address: 3,
+        window: std::time::Duration::from_secs(600),
+    })
+    .await;
+    let c = app.client();
+    // An attacker rotating X-Forwarded-For still counts as one address.
+    for (i, user) in ["a1", "a2", "a3"].into_iter().enumerate() {
+        let r = c
+            .post(app.url("/api/v1/session"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&json!({"username": user, "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = c
+        .post(app.url("/api/v1/session"))
+        .header("x-forwarded-for", "198.51.100.99")
+        .json(&json!({"username": "planner", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn lang_next_never_leaves_the_site_nor_fails() {
+    let app = TestApp::empty().await;
+    let c = app.client();
+    for next in [
+        "/%09/evil.com",
+        "/%0a/evil.com",
+        "/%7f",
+        "//evil.com",
+        "/%5cevil.com",
+        "https://evil.com",
+    ] {
+        let r = c
+            .get(app.url(&format!("/lang/en?next={next}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{next}");
+        assert_eq!(r.headers()["location"], "/", "{next}");
+    }
+    let r = c
+        .get(app.url("/lang/en?next=/program%3Fx%3D1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/program?x=1");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invented_http_methods_do_not_grow_the_metrics() {
+    let app = TestApp::empty().await;
+    let c = app.client();
+    let size = || async {
+        c.get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // Warm every label this test produces once.
+    let method = reqwest::Method::from_bytes(b"WARMUP").unwrap();
+    c.request(method, app.url("/")).send().await.unwrap();
+    size().await;
+    let before = size().await.len();
+    for i in 0..200 {
+        let name = format!("X{i}{}", "Y".repeat(2000));
+        let method = reqwest::Method::from_bytes(name.as_bytes()).unwrap();
+        c.request(method, app.url("/")).send().await.unwrap();
+    }
+    let after = size().await;
+    assert!(after.contains("method=\"OTHER\""));
+    assert!(!after.contains("YYYY"));
+    // Only counter values changed (a few digits), no new series.
+    assert!(after.len() < before + 200, "{} -> {}", before, after.len());
+    app.stop().await;
+}
+
+/// A referral of the demo's bank in the given status, as its partner account sees it.
+async fn bank_referral(app: &TestApp, partner: &reqwest::Client, status: &str) -> Option<i64> {
+    let (_, v) = get_json(partner, app.url("/api/v1/referrals")).await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == status)
+        .and_then(|r| r["id"].as_i64())
+}
+
+#[tokio::test]
+async fn referral_amounts_are_bounded_so_public_sums_cannot_wrap() {
+    let app = TestApp::with_demo().await;
+    let (partner, csrf) = app.api_login("partner").await;
+    let rid = match bank_referral(&app, &partner, "accepted").await {
+        Some(r) => r,
+        None => bank_referral(&app, &partner, "referred")
+            .await
+            .expect("the demo bank has open referrals"),
+    };
+    let url = app.url(&format!("/api/v1/referrals/{rid}/status"));
+    let r = post_json(
+        &partner,
+        url.clone(),
+        &csrf,
+        json!({"status": "completed", "result": "KUR", "amount": i64::MAX}),
+    )
+    .await;
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.unwrap();
+    assert!(status == 409 || status == 400, "{status} {v}");
+    // A referral still "referred" moves to accepted first; either way the amount was refused.
+    assert!(
+        message(&v).contains("at most") || message(&v).contains("cannot become"),
+        "{v}"
+    );
+    // Public sums never go negative.
+    let (_, list) = get_json(&app.client(), app.url("/api/v1/programs")).await;
+    for p in list["items"].as_array().unwrap() {
+        let id = p["id"].as_i64().unwrap();
+        let (_, detail) = get_json(&app.client(), app.url(&format!("/api/v1/programs/{id}"))).await;
+        let amount = &detail["stats"]["referral_amount"];
+        if let Some(a) = amount.as_i64() {
+            assert!(a >= 0, "{detail}");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_program_name_is_a_409_with_a_message() {
+    let app = TestApp::with_demo().await;
+    let (agency, csrf) = app.api_login("agency").await;
+    let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
+        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
+        "eligibility": "di_wilayah(\"53.71\")"});
+    let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
+    assert_eq!(r.status(), 409);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "refused");
+    assert!(message(&v).contains("already exists"), "{v}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn agency_operators_cannot_use_decisions_to_look_up_the_registry() {
+    let app = TestApp::with_demo().await;
+    let (agency, csrf) = app.api_login("agency").await;
+    let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+    // A program for one Kupang village.
+    let r = post_json(
+        &agency,
+        app.url("/api/v1/programs"),
+        &csrf,
+        json!({"name": "Uji akses", "sector": "pemberdayaan_perempuan", "agency": agency_name,
+               "kind": "pelatihan", "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000,
+               "capacity": 0, "eligibility": "di_wilayah(\"53.71.04.1001\")"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/programs/{id}/decisions"));
+    let decide = |kk: &str| json!({"no_kk": kk, "action": "propose", "why": "uji"});
+    // A Sarolangun household exists but is outside the program's eligibility;
+    // a well-formed KK that is in no registry: the same answer, word for word.
+    let sarolangun = households_of(&app.db, "15.03.01.2001").await;
+    let outside = sarolangun.first().expect("demo households in Sarolangun");
+    let r1 = post_json(&agency, url.clone(), &csrf, decide(outside)).await;
+    let s1 = r1.status();
+    let v1: Value = r1.json().await.unwrap();
+    let r2 = post_json(&agency, url.clone(), &csrf, decide("5371049999990001")).await;
+    let s2 = r2.status();
+    let v2: Value = r2.json().await.unwrap();
+    assert_eq!(s1, 409);
+    assert_eq!(s2, 409);
+    let normalise = |m: String| {
+        m.replace(outside.as_str(), "KK")
+            .replace("5371049999990001", "KK")
+    };
+    assert_eq!(normalise(message(&v1)), normalise(message(&v2)));
+    assert!(message(&v1).contains("not a candidate"), "{v1}");
+    // Nothing was recorded, so the enrollment list shows nobody.
+    let (_, list) = get_json(
+        &agency,
+        app.url(&format!("/api/v1/programs/{id}/enrollments")),
+    )
+    .await;
+    assert_eq!(list["total"], 0, "{list}");
+    // A household of the village is a candidate.
+    let inside = households_of(&app.db, "53.71.04.1001").await;
+    let r = post_json(&agency, url, &csrf, decide(&inside[0])).await;
+    assert_eq!(r.status(), 201);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn dry_run_counts_are_protected_for_agency_operators() {
+    let app = TestApp::with_demo().await;
+    let (agency, csrf) = app.api_login("agency").await;
+    let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+    // An expression written to single out very few households.
+    let r = post_json(
+        &agency,
+        app.url("/api/v1/programs"),
+        &csrf,
+        json!({"name": "Satu keluarga", "sector": "pemberdayaan_perempuan", "agency": agency_name,
+               "kind": "pelatihan", "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000,
+               "capacity": 0,
+               "eligibility": "di_wilayah(\"53.71\") and jumlah_anggota >= 9"}),
+    )
+    .await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (status, run) = get_json(&agency, app.url(&format!("/api/v1/programs/{id}/dry-run"))).await;
+    assert_eq!(status, 200);
+    for v in run["villages"].as_array().unwrap() {
+        if let Some(n) = v["households"].as_u64() {
+            assert!(n == 0 || n >= 5, "a small count is shown: {v}");
+        } else {
+            assert_eq!(v["suppressed"], true);
+        }
+    }
+    // A planner sees every count.
+    let (planner, _) = app.api_login("planner").await;
+    let (_, full) = get_json(&planner, app.url(&format!("/api/v1/programs/{id}/dry-run"))).await;
+    let full = full["villages"].as_array().unwrap();
+    assert!(full.iter().all(|v| v["households"].is_u64()));
+    // The test means something: there are small counts, and they were hidden.
+    assert!(
+        full.iter()
+            .any(|v| (1..5).contains(&v["households"].as_u64().unwrap())),
+        "{full:?}"
+    );
+    assert!(
+        run["villages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["suppressed"] == true)
+            .count()
+            >= 2
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_partners_refused_referral_update_does_not_open_the_program_page() {
+    let app = TestApp::with_demo().await;
+    let partner = app.form_login("partner").await;
+    let page = partner
+        .get(app.url("/staff/referrals"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let (api, _) = app.api_login("partner").await;
+    let rid = bank_referral(&app, &api, "referred")
+        .await
+        .or(bank_referral(&app, &api, "accepted").await)
+        .expect("an open referral");
+    // Program 1 is not the bank's; a refused update must not render its staff page.
+    let r = partner
+        .post(app.url(&format!("/staff/referrals/{rid}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("status", "graduated"),
+            ("back", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"referrals\"") || html.contains("/staff/referrals/"),
+        "the referrals page is shown again"
+    );
+    assert!(
+        !html.contains("id=\"dry-run"),
+        "the program's staff page was shown"
+    );
+    assert!(!html.contains("/sessions/"), "sessions were shown");
+    app.stop().await;
+}
+
+/// A households CSV of `rows` rows for one village, `pad` bytes of address each.
+fn households_csv(rows: usize, pad: usize) -> Vec<u8> {
+    let mut out =
+        sejahtera_app::import::template(sejahtera_app::import::Kind::Households).into_bytes();
+    let header = String::from_utf8(out.clone()).unwrap();
+    let columns: Vec<&str> = header.lines().next().unwrap().split(',').collect();
+    out.truncate(header.lines().next().unwrap().len() + 1);
+    for i in 0..rows {
+        let row: Vec<String> = columns
+            .iter()
+            .map(|c| match *c {
+                "no_kk" => format!("53710410019{i:05}"),
+                "kode_wilayah" => "53.71.04.1001".into(),
+                "alamat" => "Jl. ".to_string() + &"x".repeat(pad),
+                "pengeluaran_bulanan" => "1500000".into(),
+                _ => String::new(),
+            })
+            .collect();
+        out.extend_from_slice(row.join(",").as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn uploads_over_two_mib_are_imported_and_over_the_limit_refused() {
+    let app = TestApp::empty().await;
+    let (admin, csrf) = app.api_login("admin").await;
+    // ~3 MiB: over the framework's 2 MiB default.
+    let body = households_csv(3000, 1000);
+    assert!(body.len() > 2 * 1024 * 1024);
+    let r = admin
+        .post(app.url("/api/v1/imports/households?format=csv"))
+        .header("x-csrf-token", &csrf)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["accepted"].as_u64().unwrap() + v["rejected"].as_u64().unwrap(),
+        3000,
+        "{v}"
+    );
+    // Over 64 MiB: refused with 413 and the JSON envelope.
+    let big = vec![b'a'; 65 * 1024 * 1024];
+    let r = admin
+        .post(app.url("/api/v1/imports/households?format=csv"))
+        .header("x-csrf-token", &csrf)
+        .body(big)
+        .send()
+        .await;
+    if let Ok(r) = r {
+        assert_eq!(r.status(), 413);
+    } // (the server may close the connection before the client has sent everything)
+    // The console form takes the same file.
+    let form_client = app.form_login("admin").await;
+    let page = form_client
+        .get(app.url("/staff/import"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(&page, "csrf"))
+        .text("kind", "households")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(households_csv(3000, 1000)).file_name("rumah.csv"),
+        );
+    let r = form_client
+        .post(app.url("/staff/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn import_errors_name_the_users_file_not_a_server_path() {
+    let app = TestApp::empty().await;
+    let form_client = app.form_login("admin").await;
+    let page = form_client
+        .get(app.url("/staff/import"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", hidden(&page, "csrf"))
+        .text("kind", "households")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"not a zip file".to_vec())
+                .file_name("data warga.xlsx"),
+        );
+    let r = form_client
+        .post(app.url("/staff/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data warga.xlsx"), "the user's file is named");
+    let tmp = std::env::temp_dir().display().to_string();
+    assert!(!html.contains(&tmp), "a server path is shown");
+    assert!(!html.contains("upload.xlsx"));
+    // The API says the same without a path.
+    let (admin, csrf) = app.api_login("admin").await;
+    let r = admin
+        .post(app.url("/api/v1/imports/households?format=xlsx"))
+        .header("x-csrf-token", &csrf)
+        .body(b"not a zip file".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(!message(&v).contains(&tmp), "{v}");
+    app.stop().await;
+}
