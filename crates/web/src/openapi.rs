@@ -4,6 +4,8 @@
 use axum::Json;
 use serde_json::{Value, json};
 
+use crate::error::limits;
+
 /// Every documented (path, method) pair, as the router mounts them under `/api/v1`.
 #[cfg(test)]
 pub(crate) const OPERATIONS: &[(&str, &str)] = &[
@@ -44,7 +46,19 @@ pub(crate) const OPERATIONS: &[(&str, &str)] = &[
 ];
 
 fn id_param() -> Value {
-    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}})
+    json!({"name": "id", "in": "path", "required": true, "schema": id_schema()})
+}
+
+/// An id: a positive 64-bit integer.
+fn id_schema() -> Value {
+    json!({"type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX})
+}
+
+/// A Kemendagri region code, with or without dots (as `RegionCode::parse` accepts).
+pub(crate) const REGION_CODE_PATTERN: &str = r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10}|[0-9]{2}\.[0-9]{2}|[0-9]{2}\.[0-9]{2}\.[0-9]{2}|[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4})$";
+
+fn region_code_schema() -> Value {
+    json!({"type": "string", "pattern": REGION_CODE_PATTERN, "maxLength": 13})
 }
 
 fn body(required: &[&str], properties: Value) -> Value {
@@ -101,7 +115,7 @@ fn program_paths() -> Value {
       "/programs/{id}/referrals": {"post": write_op("Refer a participant to one of the program's partners for a service it offers",
           body(&["no_kk", "partner", "service"], json!({"no_kk": {"type": "string"}, "partner": {"type": "integer"}, "service": {"type": "string", "enum": ["kur", "kredit", "tabungan", "akses_pasar", "sarana", "pelatihan"]}, "date": {"type": "string", "format": "date"}})), "Created")},
       "/referrals": {"get": {"summary": "Referrals you may see: a partner account sees those addressed to it; staff those of programs they may see",
-          "security": [{"session": []}], "parameters": [{"name": "program", "in": "query", "schema": {"type": "integer"}}],
+          "security": [{"session": []}], "parameters": [{"name": "program", "in": "query", "schema": id_schema()}],
           "responses": {"200": ok("Referrals", obj.clone()), "401": err("Not signed in")}}},
       "/referrals/{id}/status": {"post": {"summary": "Move a referral on: referred → accepted | rejected, accepted → completed | rejected (a result is needed to complete or reject); by the partner or the program's agency",
           "security": [{"session": []}], "parameters": [csrf(), id_param()],
@@ -136,8 +150,8 @@ fn ok(desc: &str, schema: Value) -> Value {
 
 fn page_params() -> Value {
     json!([
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}
+        {"name": "page", "in": "query", "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": limits::MAX_PAGE, "default": 1}},
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "format": "int32", "minimum": 1, "maximum": limits::MAX_PER_PAGE, "default": 100}}
     ])
 }
 
@@ -188,13 +202,13 @@ fn core() -> Value {
         }
       },
       "paths": {
-        "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3 document"}}}},
+        "/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3 document", json!({"type": "object"}))}}},
         "/regions": {"get": {"summary": "Indicators of every region (public)", "parameters": page_params().as_array().cloned().unwrap_or_default().into_iter().chain([
               json!({"name": "level", "in": "query", "schema": {"type": "string", "enum": ["regency", "district", "village"]}}),
-              json!({"name": "parent", "in": "query", "schema": {"type": "string"}, "description": "only regions under this code"})]).collect::<Vec<_>>(),
+              json!({"name": "parent", "in": "query", "schema": region_code_schema(), "description": "only regions under this code"})]).collect::<Vec<_>>(),
             "responses": {"200": ok("A page of regions", paged(fig.clone())), "400": err("Bad level or parent")}}},
         "/regions/{code}": {"get": {"summary": "A region's indicators, poverty line and children (public)",
-            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "example": "53.71"}],
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": region_code_schema(), "example": "53.71"}],
             "responses": {"200": ok("The region", json!({"type": "object", "properties": {"region": fig, "poverty_line": {"type": "object", "nullable": true},
                 "children": {"type": "array", "items": fig}, "min_households": {"type": "integer"}, "computed_at": {"type": "string", "format": "date-time"}}})),
                 "400": err("Malformed code"), "404": err("Unknown region")}}},
@@ -210,7 +224,8 @@ fn core() -> Value {
         "/households/search": {"post": {"summary": "Search households by KK number, NIK or name within your villages (POST: the query never appears in a URL)",
             "security": [{"session": []}], "parameters": [csrf()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["q"], "properties": {
-                "q": {"type": "string"}, "page": {"type": "integer"}, "per_page": {"type": "integer", "maximum": 200}}}}}},
+                "q": {"type": "string", "maxLength": limits::SHORT}, "page": {"type": "integer", "format": "int64", "minimum": 1, "maximum": limits::MAX_PAGE, "default": 1},
+                "per_page": {"type": "integer", "format": "int32", "minimum": 1, "maximum": limits::MAX_SEARCH_PER_PAGE, "default": 50}}}}}},
             "responses": {"200": ok("A page of households", paged(json!({"$ref": "#/components/schemas/HouseholdSummary"}))),
                 "400": err("Unusable query"), "401": err("Not signed in"), "403": err("Role may not read the registry, or missing CSRF token")}}},
         "/households/{reference}": {"get": {"summary": "A household and its members", "security": [{"session": []}],
@@ -226,12 +241,12 @@ fn core() -> Value {
                 "inserted": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejects_url": {"type": "string"}}})),
                 "400": err("Unusable file; nothing stored"), "401": err("Not signed in"), "403": err("Role may not change the registry, or missing CSRF token")}}},
         "/imports/{run}/rejects": {"get": {"summary": "The rejects report (CSV line,column,reason,raw) of your import", "security": [{"session": []}],
-            "parameters": [{"name": "run", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "parameters": [{"name": "run", "in": "path", "required": true, "schema": id_schema()}],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, "401": err("Not signed in"), "404": err("No such report for you")}}},
         "/targeting": {"post": {"summary": "Targeting accuracy of a selection against true consumption, per district (planners, auditors, admins; aggregates only)",
             "security": [{"session": []}], "parameters": [csrf()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["select"], "properties": {
-                "select": {"type": "string", "example": "desil <= 4"}, "under": {"type": "string"},
+                "select": {"type": "string", "example": "desil <= 4"}, "under": region_code_schema(), "program": id_schema(),
                 "poor_share": {"type": "number", "minimum": 0, "maximum": 1, "description": "poor = the poorest share of each regency's households; absent: below the poverty line"}}}}}},
             "responses": {"200": ok("Confusion table and inclusion/exclusion errors per district and in total", json!({"type": "object"})),
                 "400": err("Bad expression (with position) or no true consumption"), "401": err("Not signed in"), "403": err("Role may not see planning analytics, or missing CSRF token")}}},
@@ -241,10 +256,11 @@ fn core() -> Value {
           "post": {"summary": "Create a user (admin)", "security": [{"session": []}], "parameters": [csrf()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "role", "password"], "properties": {
                 "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
-                "villages": {"type": "array", "items": {"type": "string"}}, "password": {"type": "string", "format": "password", "minLength": 10}}}}}},
+                "villages": {"type": "array", "items": region_code_schema()}, "password": {"type": "string", "format": "password", "minLength": 10},
+                "agency": {"type": "string"}, "partner": id_schema()}}}}},
             "responses": {"201": ok("Created", json!({"type": "object"})), "400": err("Invalid field"), "401": err("Not signed in"), "403": err("Not an admin")}}},
         "/users/{id}/status": {"post": {"summary": "Enable or disable a user (admin)", "security": [{"session": []}],
-            "parameters": [csrf(), {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "parameters": [csrf(), id_param()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["disabled"], "properties": {"disabled": {"type": "boolean"}}}}}},
             "responses": {"204": {"description": "Done"}, "400": err("Cannot disable yourself"), "401": err("Not signed in"), "403": err("Not an admin"), "404": err("No such user")}}}
       }
@@ -283,9 +299,145 @@ fn full() -> Value {
         s["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
             .as_array_mut()
     {
-        codes.push(json!("refused"));
+        for c in [
+            "refused",
+            "method_not_allowed",
+            "payload_too_large",
+            "unsupported_media_type",
+            "unprocessable_entity",
+            "timeout",
+        ] {
+            codes.push(json!(c));
+        }
+    }
+    if let Some(paths) = s["paths"].as_object_mut() {
+        for ops in paths.values_mut() {
+            if let Some(ops) = ops.as_object_mut() {
+                for op in ops.values_mut() {
+                    complete(op);
+                }
+            }
+        }
     }
     s
+}
+
+/// Fills in what every operation shares: the ranges of its inputs (integer
+/// formats and bounds, string lengths, list sizes, as `crate::error::limits`
+/// checks them) and every error it can answer, each as the JSON envelope.
+fn complete(op: &mut Value) {
+    if let Some(params) = op["parameters"].as_array_mut() {
+        for p in params {
+            let name = p["name"].as_str().unwrap_or_default().to_string();
+            bound(&name, &mut p["schema"]);
+        }
+    }
+    let mut json_body = false;
+    let mut any_body = false;
+    if let Some(content) = op["requestBody"]["content"].as_object_mut() {
+        any_body = true;
+        for (ct, media) in content.iter_mut() {
+            json_body |= ct == "application/json";
+            bound("", &mut media["schema"]);
+        }
+    }
+    let has_params = op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+    let has_path = op["parameters"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["in"] == "path"));
+    let secured = op.get("security").is_some();
+    let Some(responses) = op["responses"].as_object_mut() else {
+        return;
+    };
+    let mut add = |status: &str, desc: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| err(desc));
+    };
+    if has_params || json_body {
+        add(
+            "400",
+            "Malformed or out-of-range input; the message names the field",
+        );
+    }
+    if secured {
+        add("401", "Not signed in");
+        add("403", "Role may not do this, or missing CSRF token");
+    }
+    if has_path {
+        add("404", "Not found");
+    }
+    if any_body {
+        add("413", "Request body too large");
+    }
+    if json_body {
+        add("415", "Content-Type is not application/json");
+        add(
+            "422",
+            "The JSON body does not have the expected fields and types",
+        );
+    }
+    add("500", "Internal error; the cause has been logged");
+    if let Some(r) = responses.get_mut("429") {
+        r["headers"] = json!({"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}});
+    }
+}
+
+/// Adds the accepted ranges to a parameter or body schema (recursively).
+fn bound(name: &str, schema: &mut Value) {
+    let Some(o) = schema.as_object_mut() else {
+        return;
+    };
+    match o.get("type").and_then(Value::as_str) {
+        Some("integer") => {
+            let (min, max, format): (i64, i64, &str) = match name {
+                "budget" => (0, limits::MAX_BUDGET, "int64"),
+                "amount" => (0, limits::MAX_AMOUNT, "int64"),
+                "income" => (0, limits::MAX_INCOME, "int64"),
+                "capacity" | "quotas" => (0, i64::from(limits::MAX_CAPACITY), "int32"),
+                _ => (1, i64::MAX, "int64"),
+            };
+            o.entry("format").or_insert(json!(format));
+            o.entry("minimum").or_insert(json!(min));
+            o.entry("maximum").or_insert(json!(max));
+        }
+        Some("string") if !o.contains_key("enum") && !o.contains_key("format") => {
+            let max = match name {
+                "eligibility" | "why" | "notes" | "result" | "select" => limits::LONG,
+                "password" => limits::PASSWORD,
+                _ => limits::SHORT,
+            };
+            o.entry("maxLength").or_insert(json!(max));
+        }
+        Some("string") if o.get("format").and_then(Value::as_str) == Some("password") => {
+            o.entry("maxLength").or_insert(json!(limits::PASSWORD));
+        }
+        Some("array") => {
+            let max = if name == "services" {
+                20
+            } else {
+                limits::MAX_ITEMS
+            };
+            o.entry("maxItems").or_insert(json!(max));
+            if let Some(items) = o.get_mut("items") {
+                bound(name, items);
+            }
+        }
+        Some("object") => {
+            if let Some(Value::Object(props)) = o.get_mut("properties") {
+                for (k, v) in props.iter_mut() {
+                    bound(k, v);
+                }
+            }
+            if name == "quotas" {
+                o.entry("maxProperties").or_insert(json!(limits::MAX_ITEMS));
+                if let Some(v) = o.get_mut("additionalProperties") {
+                    bound(name, v);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -208,3 +208,160 @@ async fn numeric_inputs_out_of_range_are_400s_not_wraparounds() {
     assert_eq!(envelope(r, 400, "long password").await, "bad_request");
     app.stop().await;
 }
+
+/// The document and the router cannot drift: the (path, method) pairs the
+/// server answers under /api/v1 are exactly the documented operations.
+#[tokio::test]
+async fn the_document_lists_exactly_the_routes_the_router_answers() {
+    let app = TestApp::empty().await;
+    let doc: Value = app
+        .client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut documented = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((format!("/api/v1{path}"), method.clone()));
+        }
+    }
+    documented.sort();
+    let live: Vec<(String, String)> = common::live_routes(&app)
+        .await
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("/api/"))
+        .collect();
+    assert_eq!(
+        live, documented,
+        "router (left) vs OpenAPI document (right)"
+    );
+    app.stop().await;
+}
+
+/// Every operation documents its inputs' ranges and every error it can give,
+/// each as the JSON envelope.
+#[tokio::test]
+async fn every_operation_documents_ranges_and_error_envelopes() {
+    let app = TestApp::empty().await;
+    let doc: Value = app
+        .client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+        ["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for c in [
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "refused",
+        "method_not_allowed",
+        "payload_too_large",
+        "unsupported_media_type",
+        "unprocessable_entity",
+        "too_many_requests",
+        "internal",
+    ] {
+        assert!(codes.contains(&json!(c)), "{c}");
+    }
+    fn integers_are_bounded(at: &str, s: &Value) {
+        match s["type"].as_str() {
+            Some("integer") => {
+                for k in ["format", "minimum", "maximum"] {
+                    assert!(s.get(k).is_some(), "{at}: integer without {k}: {s}");
+                }
+            }
+            Some("string") if s.get("enum").is_none() && s["format"] != "date" => {
+                assert!(
+                    s.get("maxLength").is_some(),
+                    "{at}: string without maxLength: {s}"
+                );
+            }
+            Some("array") => {
+                assert!(s.get("maxItems").is_some(), "{at}: array without maxItems");
+                integers_are_bounded(at, &s["items"]);
+            }
+            Some("object") => {
+                if let Some(props) = s["properties"].as_object() {
+                    for (k, v) in props {
+                        integers_are_bounded(&format!("{at}.{k}"), v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{at}");
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/Error",
+                        "{at} {status}"
+                    );
+                }
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                integers_are_bounded(&format!("{at} {}", p["name"]), &p["schema"]);
+            }
+            // Every path parameter is declared.
+            for seg in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = seg.trim_matches(|c| c == '{' || c == '}');
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["in"] == "path" && p["name"] == name),
+                    "{at}: {name} not declared"
+                );
+            }
+            if !params.is_empty() {
+                assert!(responses.contains_key("400"), "{at}");
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{at}");
+            }
+            if op.get("security").is_some() {
+                assert!(
+                    responses.contains_key("401") && responses.contains_key("403"),
+                    "{at}"
+                );
+            }
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                assert!(responses.contains_key("413"), "{at}");
+                if let Some(media) = content.get("application/json") {
+                    for s in ["400", "415", "422"] {
+                        assert!(responses.contains_key(s), "{at} {s}");
+                    }
+                    integers_are_bounded(&at, &media["schema"]);
+                }
+            }
+        }
+    }
+    // Region codes: the pattern accepts what the parser accepts.
+    let pattern = doc["paths"]["/regions/{code}"]["get"]["parameters"][0]["schema"]["pattern"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        pattern.contains(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}"),
+        "{pattern}"
+    );
+    app.stop().await;
+}

@@ -285,3 +285,79 @@ pub async fn households_of(db: &std::path::Path, village: &str) -> Vec<String> {
     store.close().await;
     out
 }
+
+/// The web crate's route modules (path prefix, source), for [`live_routes`].
+pub const ROUTE_SOURCES: &[(&str, &str)] = &[
+    ("", include_str!("../../src/pages.rs")),
+    ("", include_str!("../../src/program_pages.rs")),
+    ("", include_str!("../../src/metrics.rs")),
+    ("/api/v1", include_str!("../../src/api.rs")),
+    ("/api/v1", include_str!("../../src/programs_api.rs")),
+];
+
+/// The paths of every `.route("PATH", …)` registration in the route modules,
+/// with their mount prefix.
+pub fn registered_paths() -> Vec<String> {
+    let mut out = Vec::new();
+    for (prefix, src) in ROUTE_SOURCES {
+        let mut rest = *src;
+        while let Some(i) = rest.find(".route(") {
+            rest = rest[i + ".route(".len()..].trim_start();
+            if let Some(r) = rest.strip_prefix('"') {
+                let end = r.find('"').unwrap();
+                out.push(format!("{prefix}{}", &r[..end]));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A concrete URL path for a route pattern (`{param}` → `1`).
+pub fn sample_path(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').unwrap() + i;
+        out.push('1');
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The routes the running server really answers: each registered path with
+/// each method its router accepts, as (path, lowercase method), read from the
+/// `Allow` header of the 405 to a method no route has (HEAD, implied by GET,
+/// left out). A path that does not answer 405 fails the test.
+pub async fn live_routes(app: &TestApp) -> Vec<(String, String)> {
+    let c = app.client();
+    let mut out = Vec::new();
+    for path in registered_paths() {
+        let r = c
+            .request(reqwest::Method::PATCH, app.url(&sample_path(&path)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            405,
+            "PATCH {path}: a route without PATCH answers 405"
+        );
+        let allow = r
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        for m in allow.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+            if m != "head" {
+                out.push((path.clone(), m.to_string()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
