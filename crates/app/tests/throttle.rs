@@ -1,0 +1,90 @@
+//! The sign-in throttle: counted in the database before the password is
+//! checked, per account and per address, with a window that passes.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use sejahtera_app::accounts::{LoginThrottle, ThrottlePolicy};
+use sejahtera_store::Store;
+
+async fn store(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("t.db")).await.unwrap()
+}
+
+fn policy(per_account: u32, per_address: u32) -> ThrottlePolicy {
+    ThrottlePolicy {
+        per_account,
+        per_address,
+        window: Duration::from_secs(60),
+    }
+}
+
+#[tokio::test]
+async fn an_account_locks_after_the_limit_and_not_before() {
+    let d = tempfile::tempdir().unwrap();
+    let s = store(&d).await;
+    let t = LoginThrottle::new(policy(3, 100));
+    let ip: IpAddr = "127.0.0.1".parse().unwrap();
+    for _ in 0..3 {
+        assert!(t.take(&s, "budi", ip, 1000).await.unwrap().is_none());
+    }
+    let wait = t.take(&s, "budi", ip, 1010).await.unwrap().unwrap();
+    assert_eq!(wait, Duration::from_secs(50), "the rest of the window");
+    assert!(t.take(&s, "siti", ip, 1010).await.unwrap().is_none());
+    // The window passes: counting starts again.
+    assert!(t.take(&s, "budi", ip, 1060).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_address_locks_across_accounts_and_a_success_gives_its_place_back() {
+    let d = tempfile::tempdir().unwrap();
+    let s = store(&d).await;
+    let t = LoginThrottle::new(policy(100, 4));
+    let ip: IpAddr = "10.0.0.1".parse().unwrap();
+    for i in 0..3 {
+        assert!(
+            t.take(&s, &format!("user{i}"), ip, 1000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // The fourth attempt succeeds: its place goes back to the address.
+    assert!(t.take(&s, "budi", ip, 1000).await.unwrap().is_none());
+    t.succeeded(&s, "budi", ip).await.unwrap();
+    assert!(t.take(&s, "user9", ip, 1000).await.unwrap().is_none());
+    assert!(t.take(&s, "someone", ip, 1000).await.unwrap().is_some());
+    let other: IpAddr = "10.0.0.2".parse().unwrap();
+    assert!(t.take(&s, "someone", other, 1000).await.unwrap().is_none());
+    // An IPv4 client seen through an IPv6 socket is the same address.
+    let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+    assert!(t.take(&s, "x", mapped, 1000).await.unwrap().is_some());
+    // Old counters are swept.
+    assert!(t.sweep(&s, 2000).await.unwrap() > 0);
+    assert!(t.take(&s, "someone", ip, 2000).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn racing_attempts_through_two_connection_pools_get_at_most_the_limit() {
+    let d = tempfile::tempdir().unwrap();
+    // Two pools on one file stand for two processes sharing the database.
+    let a = store(&d).await;
+    let b = Store::open(&d.path().join("t.db")).await.unwrap();
+    let t = std::sync::Arc::new(LoginThrottle::new(policy(5, 1000)));
+    let ip: IpAddr = "192.0.2.1".parse().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            t.take(&s, "budi", ip, 1000).await.unwrap().is_none()
+        }));
+    }
+    let mut allowed = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 5);
+}
