@@ -58,6 +58,11 @@ pub fn template(kind: Kind) -> String {
     format!("{}\n", kind.columns().join(","))
 }
 
+/// The reason of every reject caused by the scope of an import (a village outside it, a
+/// KK stored outside it, or a KK not stored at all): deliberately one wording, so a village
+/// operator cannot tell from it whether a KK exists in another village.
+pub const NOT_IN_SCOPE: &str = "the household is not in the villages you may edit";
+
 /// A rejected row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
@@ -424,23 +429,14 @@ impl Validation {
                     };
                     let kk = h.no_kk.as_u64();
                     if let Some((allowed, outside)) = &self.scope {
-                        let reason = if !allowed.contains(&h.kode_wilayah) {
-                            Some(format!(
-                                "village {} is outside the villages you may edit",
-                                h.kode_wilayah
-                            ))
-                        } else if outside.contains(&kk) {
-                            Some(
-                                "this household is registered in a village you may not edit".into(),
-                            )
-                        } else {
-                            None
-                        };
-                        if let Some(reason) = reason {
+                        // One reason, whether the row names a village outside the scope or
+                        // its no_kk is stored in such a village: the wording must not tell
+                        // the operator that a KK exists elsewhere (security issue #13).
+                        if !allowed.contains(&h.kode_wilayah) || outside.contains(&kk) {
                             self.rejects.push(Reject {
                                 line: row.line,
                                 column: "kode_wilayah".into(),
-                                reason,
+                                reason: NOT_IN_SCOPE.into(),
                                 raw: row.raw(delimiter),
                             })?;
                             continue;
@@ -513,24 +509,21 @@ impl Validation {
                         ))?;
                         continue;
                     }
-                    if !self.households.contains(&kk) {
+                    if let Some((_, outside)) = &self.scope {
+                        // With a scope, a household that does not exist and one stored in
+                        // a village outside the scope get the same reason, so the wording
+                        // does not reveal which KK exist elsewhere (security issue #13).
+                        if !self.households.contains(&kk) || outside.contains(&kk) {
+                            self.rejects.push(reject("no_kk", NOT_IN_SCOPE.into()))?;
+                            continue;
+                        }
+                    } else if !self.households.contains(&kk) {
                         self.rejects.push(reject(
                             "no_kk",
                             format!(
                                 "household {} is not in the registry (import households first)",
                                 p.no_kk
                             ),
-                        ))?;
-                        continue;
-                    }
-                    if self
-                        .scope
-                        .as_ref()
-                        .is_some_and(|(_, outside)| outside.contains(&kk))
-                    {
-                        self.rejects.push(reject(
-                            "no_kk",
-                            format!("household {} is in a village you may not edit", p.no_kk),
                         ))?;
                         continue;
                     }

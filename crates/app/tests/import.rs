@@ -535,3 +535,70 @@ async fn hundred_thousand_rows() {
     assert_eq!((rp.accepted, rp.rejected), (100_000, 0));
     assert_eq!(e.count("persons").await, 100_000);
 }
+
+async fn import_scoped(e: &Env, kind: Kind, name: &str, content: &str) -> ImportReport {
+    let p = e.file(name, content);
+    let opts = ImportOptions {
+        rejects: e.dir.path().join(format!("{name}.rejects.csv")),
+        today: today(),
+        progress: &NoProgress,
+        scope: Some(
+            [sejahtera_domain::RegionCode::parse("53.71.01.1001").unwrap()]
+                .into_iter()
+                .collect(),
+        ),
+    };
+    import(&e.store, &e.regions, kind, &p, &opts).await.unwrap()
+}
+
+/// Issue #13, item 12: a village operator's import (scoped to their villages) must not learn
+/// from the wording of a reject whether a KK exists in a village outside the scope.
+#[tokio::test]
+async fn scoped_import_rejects_do_not_reveal_households_outside_the_scope() {
+    use sejahtera_app::import::NOT_IN_SCOPE;
+    let e = env().await;
+    // ...001 in 53.71.01.1001 (the scope), ...002 in 53.71.01.1002, ...003 in 15.03.01.2001
+    e.seed_households().await;
+    // Persons: a KK stored outside the scope, a KK stored nowhere, a KK in another
+    // province, and one in the scope (accepted).
+    let r = import_scoped(
+        &e,
+        Kind::Persons,
+        "p.csv",
+        &format!(
+            "{PP}5371011203850002,5371010101200002,A,L,1985-03-12,kepala,,,,,\n\
+             5371011203850003,5371010101209999,B,L,1985-03-12,kepala,,,,,\n\
+             5371011203850004,1503010101200003,C,L,1985-03-12,kepala,,,,,\n\
+             5371011203850005,5371010101200001,D,L,1985-03-12,kepala,,,,,\n"
+        ),
+    )
+    .await;
+    assert_eq!((r.accepted, r.rejected), (1, 3));
+    let rejects = e.rejects(&r);
+    assert_eq!(rejects.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 4]);
+    for (line, column, reason) in &rejects {
+        assert_eq!(
+            (column.as_str(), reason.as_str()),
+            ("no_kk", NOT_IN_SCOPE),
+            "line {line}"
+        );
+    }
+
+    // Households: a KK stored outside the scope (the row in the operator's village) and a
+    // row naming a village outside the scope get the same column and reason.
+    let r = import_scoped(
+        &e,
+        Kind::Households,
+        "h.csv",
+        "no_kk,kode_wilayah,pengeluaran_bulanan\n\
+         5371010101200002,53.71.01.1001,1000000\n\
+         5371010101209998,53.71.01.1002,1000000\n",
+    )
+    .await;
+    assert_eq!((r.accepted, r.rejected), (0, 2));
+    let rejects = e.rejects(&r);
+    assert_eq!(rejects[0].1, rejects[1].1);
+    assert_eq!(rejects[0].2, NOT_IN_SCOPE);
+    assert_eq!(rejects[1].2, NOT_IN_SCOPE);
+    assert_eq!(e.count("households").await, 3);
+}
