@@ -61,7 +61,7 @@ pub fn template(kind: Kind) -> String {
 /// The reason of every reject caused by the scope of an import (a village outside it, a
 /// KK stored outside it, or a KK not stored at all): deliberately one wording, so a village
 /// operator cannot tell from it whether a KK exists in another village.
-pub const NOT_IN_SCOPE: &str = "the household is not in the villages you may edit";
+pub const NOT_IN_SCOPE: &str = "the household is outside the villages you may edit";
 
 /// A rejected row.
 #[derive(Debug, Clone, PartialEq, Eq)]
