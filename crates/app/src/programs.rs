@@ -16,11 +16,6 @@ use sejahtera_store::Store;
 
 use crate::disclosure::{Cell, protect};
 
-/// Serializes enrollment decisions within one process, so that two decisions
-/// never both take the last place of a program (check and append happen under it).
-#[derive(Debug, Default)]
-pub struct DecisionLock(tokio::sync::Mutex<()>);
-
 /// Validates and stores a new program; its eligibility expression must compile
 /// and its quotas name known villages.
 pub async fn create(
@@ -196,10 +191,14 @@ pub enum Denied {
 /// Only the program's agency and administrators decide. On enrollment the
 /// participant is `participant` (a member of the household) or, when not
 /// given, the head of the household.
-#[allow(clippy::too_many_arguments)]
+///
+/// The rules (capacity, quotas, exclusivity, lifecycle) are checked on the
+/// programs and the log as read inside the write transaction that appends the
+/// event ([`Store::begin_enrollment`]): concurrent decisions — from this
+/// process, another server or the command line — are serialized by the
+/// database, so the last place of a program is taken once.
 pub async fn record(
     store: &Store,
-    lock: &DecisionLock,
     actor: &Actor,
     program_id: i64,
     no_kk: &NoKk,
@@ -207,8 +206,12 @@ pub async fn record(
     command: &Command,
     decision: &Decision,
 ) -> anyhow::Result<Event> {
-    let _guard = lock.0.lock().await;
-    let programs = store.programs().await?;
+    // The household as registered, read before the write transaction (it does
+    // not bear on the rules, and the transaction holds one connection only).
+    let detail = store.household_detail(no_kk).await?;
+    let welfare = store.welfare_of(no_kk).await?;
+    let mut tx = store.begin_enrollment().await?;
+    let programs = tx.programs().await?;
     let program = programs
         .iter()
         .find(|p| p.id == program_id)
@@ -220,8 +223,7 @@ pub async fn record(
         ))
         .into());
     }
-    let state = Enrollments::from_events(&store.enrollment_events().await?);
-    let detail = store.household_detail(no_kk).await?;
+    let state = Enrollments::from_events(&tx.enrollment_events().await?);
     if state.status(program.id, no_kk.as_u64()).is_none() {
         // A household enters a program only as one of its candidates: in the
         // registry and matching the eligibility expression (which names the
@@ -234,7 +236,6 @@ pub async fn record(
             return Err(not_candidate().into());
         };
         let compiled = crate::eligibility::compile(&program.eligibility)?;
-        let welfare = store.welfare_of(no_kk).await?;
         let row =
             crate::snapshot::household_row(household, members, welfare, decision.at.date_naive());
         if !eval_household(&compiled, &row) {
@@ -276,6 +277,7 @@ pub async fn record(
         };
         event.participant = chosen.map(|n| n.as_u64());
     }
-    store.append_enrollment_event(&event).await?;
+    tx.append(&event).await?;
+    tx.commit().await?;
     Ok(event)
 }

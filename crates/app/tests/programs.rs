@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 use sejahtera_app::NoProgress;
 use sejahtera_app::delivery::{self, MIN_PUBLIC_CELL};
 use sejahtera_app::demo::{DemoOptions, seed};
-use sejahtera_app::programs::{DecisionLock, Denied, create, record};
+use sejahtera_app::programs::{Denied, create, record};
 use sejahtera_domain::access::{Actor, Role};
 use sejahtera_domain::delivery::{
     DeliveryRefusal, Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
@@ -92,7 +92,6 @@ async fn households(store: &Store) -> Vec<(NoKk, RegionCode)> {
 
 struct Env {
     store: Store,
-    lock: DecisionLock,
     actor: Actor,
 }
 
@@ -103,18 +102,9 @@ impl Env {
             at: Utc::now(),
             why: "rapat penetapan".into(),
         };
-        Ok(record(
-            &self.store,
-            &self.lock,
-            &self.actor,
-            program,
-            kk,
-            None,
-            &c,
-            &d,
-        )
-        .await?
-        .status)
+        Ok(record(&self.store, &self.actor, program, kk, None, &c, &d)
+            .await?
+            .status)
     }
 }
 
@@ -144,7 +134,6 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
     assert!(same_village.len() >= 2 && elsewhere.len() >= 3);
     let env = Env {
         store,
-        lock: DecisionLock::default(),
         actor: operator(AGENCY),
     };
 
@@ -171,7 +160,6 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
     };
     let e = record(
         &env.store,
-        &env.lock,
         &other,
         a_id,
         same_village[0],
@@ -304,7 +292,6 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
     };
     let e = record(
         &env.store,
-        &env.lock,
         &env.actor,
         b_id,
         elsewhere[3],
@@ -377,7 +364,6 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
     let id = create(&store, &regions, &actor, &p).await.unwrap();
     let env = Env {
         store,
-        lock: DecisionLock::default(),
         actor: actor.clone(),
     };
     let (a, b, c) = (&hh[0].0, &hh[1].0, &hh[2].0);

@@ -27,6 +27,7 @@ use sqlx::sqlite::{
 
 pub use accounts::{NewUser, SessionRecord, UserRecord};
 pub use delivery::ReferralUpdate;
+pub use programs::EnrollmentTx;
 pub use registry::{
     BulkWrite, Counts, DistrictCount, GENERATION_KEY, HouseholdCodes, ImportRun, MemberCodes,
     PersonKeys, WriteStats,

@@ -66,68 +66,8 @@ impl Store {
 
     /// Every program, by id.
     pub async fn programs(&self) -> Result<Vec<Program>> {
-        let rows = sqlx::query(
-            "SELECT id, name, sector, agency, kind, start_date, end_date, budget, capacity, eligibility \
-             FROM programs ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let quotas = sqlx::query("SELECT program_id, village_code, quota FROM program_quotas")
-            .fetch_all(&self.pool)
-            .await?;
-        let exclusions = sqlx::query("SELECT program_id, other_id FROM program_exclusions")
-            .fetch_all(&self.pool)
-            .await?;
-        let partners = sqlx::query("SELECT program_id, partner_id FROM program_partners")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let id: i64 = r.try_get(0)?;
-            let date = |i: usize| -> Result<NaiveDate> {
-                r.try_get::<&str, _>(i)?.parse().map_err(corrupt)
-            };
-            let mut q = BTreeMap::new();
-            for row in quotas
-                .iter()
-                .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
-            {
-                q.insert(
-                    RegionCode::parse(row.try_get::<&str, _>(1)?).map_err(corrupt)?,
-                    row.try_get::<i64, _>(2)? as u32,
-                );
-            }
-            let mut ex = BTreeSet::new();
-            for row in exclusions
-                .iter()
-                .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
-            {
-                ex.insert(row.try_get::<i64, _>(1)?);
-            }
-            let mut with = BTreeSet::new();
-            for row in partners
-                .iter()
-                .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
-            {
-                with.insert(row.try_get::<i64, _>(1)?);
-            }
-            out.push(Program {
-                id,
-                name: r.try_get(1)?,
-                sector: Sector::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
-                agency: r.try_get(3)?,
-                kind: ProgramKind::parse(r.try_get::<&str, _>(4)?).map_err(corrupt)?,
-                start: date(5)?,
-                end: date(6)?,
-                budget: Rupiah::new(r.try_get(7)?),
-                capacity: r.try_get::<i64, _>(8)? as u32,
-                eligibility: r.try_get(9)?,
-                quotas: q,
-                exclusive_with: ex,
-                partners: with,
-            });
-        }
-        Ok(out)
+        let mut c = self.pool.acquire().await?;
+        load_programs(&mut c).await
     }
 
     /// Appends enrollment events in one transaction (all or none).
@@ -150,32 +90,145 @@ impl Store {
 
     /// Every enrollment event, in the order recorded.
     pub async fn enrollment_events(&self) -> Result<Vec<Event>> {
-        let rows = sqlx::query(
-            "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant \
-             FROM enrollment_events ORDER BY id",
-        )
-        .fetch_all(&self.pool)
+        let mut c = self.pool.acquire().await?;
+        load_events(&mut c).await
+    }
+
+    /// Opens the write transaction in which one enrollment decision is made:
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so the programs and
+    /// the log read through it cannot change until the decision is appended
+    /// and committed — by this process or any other. Capacity, quotas,
+    /// exclusivity and the lifecycle are therefore decided in the transaction
+    /// that records the event, never by an in-process lock. Dropping it
+    /// without [`EnrollmentTx::commit`] rolls back.
+    pub async fn begin_enrollment(&self) -> Result<EnrollmentTx> {
+        Ok(EnrollmentTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        })
+    }
+}
+
+async fn load_programs(c: &mut sqlx::SqliteConnection) -> Result<Vec<Program>> {
+    let rows = sqlx::query(
+        "SELECT id, name, sector, agency, kind, start_date, end_date, budget, capacity, eligibility \
+         FROM programs ORDER BY id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let quotas = sqlx::query("SELECT program_id, village_code, quota FROM program_quotas")
+        .fetch_all(&mut *c)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Event {
-                    program: r.try_get(0)?,
-                    household: r.try_get::<&str, _>(1)?.parse().map_err(corrupt)?,
-                    village: RegionCode::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
-                    status: Status::parse(r.try_get::<&str, _>(3)?).map_err(corrupt)?,
-                    reason: r.try_get(4)?,
-                    actor: r.try_get(5)?,
-                    at: DateTime::parse_from_rfc3339(r.try_get::<&str, _>(6)?)
-                        .map_err(corrupt)?
-                        .with_timezone(&Utc),
-                    why: r.try_get(7)?,
-                    participant: r
-                        .try_get::<Option<&str>, _>(8)?
-                        .map(|s| s.parse().map_err(corrupt))
-                        .transpose()?,
-                })
+    let exclusions = sqlx::query("SELECT program_id, other_id FROM program_exclusions")
+        .fetch_all(&mut *c)
+        .await?;
+    let partners = sqlx::query("SELECT program_id, partner_id FROM program_partners")
+        .fetch_all(&mut *c)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let date =
+            |i: usize| -> Result<NaiveDate> { r.try_get::<&str, _>(i)?.parse().map_err(corrupt) };
+        let mut q = BTreeMap::new();
+        for row in quotas
+            .iter()
+            .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
+        {
+            q.insert(
+                RegionCode::parse(row.try_get::<&str, _>(1)?).map_err(corrupt)?,
+                row.try_get::<i64, _>(2)? as u32,
+            );
+        }
+        let mut ex = BTreeSet::new();
+        for row in exclusions
+            .iter()
+            .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
+        {
+            ex.insert(row.try_get::<i64, _>(1)?);
+        }
+        let mut with = BTreeSet::new();
+        for row in partners
+            .iter()
+            .filter(|x| x.try_get::<i64, _>(0).ok() == Some(id))
+        {
+            with.insert(row.try_get::<i64, _>(1)?);
+        }
+        out.push(Program {
+            id,
+            name: r.try_get(1)?,
+            sector: Sector::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
+            agency: r.try_get(3)?,
+            kind: ProgramKind::parse(r.try_get::<&str, _>(4)?).map_err(corrupt)?,
+            start: date(5)?,
+            end: date(6)?,
+            budget: Rupiah::new(r.try_get(7)?),
+            capacity: r.try_get::<i64, _>(8)? as u32,
+            eligibility: r.try_get(9)?,
+            quotas: q,
+            exclusive_with: ex,
+            partners: with,
+        });
+    }
+    Ok(out)
+}
+
+async fn load_events(c: &mut sqlx::SqliteConnection) -> Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant \
+         FROM enrollment_events ORDER BY id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                program: r.try_get(0)?,
+                household: r.try_get::<&str, _>(1)?.parse().map_err(corrupt)?,
+                village: RegionCode::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
+                status: Status::parse(r.try_get::<&str, _>(3)?).map_err(corrupt)?,
+                reason: r.try_get(4)?,
+                actor: r.try_get(5)?,
+                at: DateTime::parse_from_rfc3339(r.try_get::<&str, _>(6)?)
+                    .map_err(corrupt)?
+                    .with_timezone(&Utc),
+                why: r.try_get(7)?,
+                participant: r
+                    .try_get::<Option<&str>, _>(8)?
+                    .map(|s| s.parse().map_err(corrupt))
+                    .transpose()?,
             })
-            .collect()
+        })
+        .collect()
+}
+
+/// A decision in progress on the enrollment log (see [`Store::begin_enrollment`]).
+pub struct EnrollmentTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+}
+
+impl EnrollmentTx {
+    /// Every program, as of this transaction.
+    pub async fn programs(&mut self) -> Result<Vec<Program>> {
+        load_programs(&mut self.tx).await
+    }
+
+    /// Every enrollment event, as of this transaction.
+    pub async fn enrollment_events(&mut self) -> Result<Vec<Event>> {
+        load_events(&mut self.tx).await
+    }
+
+    /// Appends an event; returns its id.
+    pub async fn append(&mut self, e: &Event) -> Result<i64> {
+        Ok(insert_event(e)
+            .execute(&mut *self.tx)
+            .await?
+            .last_insert_rowid())
+    }
+
+    /// Commits the decision.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 

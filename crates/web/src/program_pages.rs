@@ -642,9 +642,7 @@ async fn decide(
         to: Some(f.to).filter(|r| !r.trim().is_empty()),
         participant: Some(f.participant).filter(|r| !r.trim().is_empty()),
     };
-    let r = record_decision(&st, &s.actor, &st.decisions, id, &body)
-        .await
-        .map(|_| ());
+    let r = record_decision(&st, &s.actor, id, &body).await.map(|_| ());
     after(&st, lang, &s, id, "decision", r).await
 }
 

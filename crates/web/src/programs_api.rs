@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use sejahtera_app::delivery;
 use sejahtera_app::import::today_in_indonesia;
-use sejahtera_app::programs::{self, DecisionLock};
+use sejahtera_app::programs;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{
     Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
@@ -265,7 +265,6 @@ pub(crate) struct DecisionBody {
 pub(crate) async fn record_decision(
     st: &AppState,
     actor: &sejahtera_domain::access::Actor,
-    lock: &DecisionLock,
     id: i64,
     b: &DecisionBody,
 ) -> Result<Status, Failure> {
@@ -298,7 +297,6 @@ pub(crate) async fn record_decision(
     };
     let e = programs::record(
         &st.store,
-        lock,
         actor,
         id,
         &kk,
@@ -321,7 +319,7 @@ async fn decide(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
-    let status = record_decision(&st, &s.actor, &st.decisions, id, &b).await?;
+    let status = record_decision(&st, &s.actor, id, &b).await?;
     Ok(created(json!({"program": id, "status": status})))
 }
 

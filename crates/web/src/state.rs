@@ -37,9 +37,6 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Serializes enrollment decisions (capacity and quotas are checked and
-    /// appended under it).
-    pub decisions: sejahtera_app::programs::DecisionLock,
 }
 
 impl AppState {
@@ -60,7 +57,6 @@ impl AppState {
             metrics: Metrics::new(),
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.trusted_proxies.clone(),
-            decisions: Default::default(),
         })
     }
 

@@ -18,7 +18,7 @@ use sejahtera_app::delivery::{
     latest_outcomes, panel, record_attendance, refer, referrals_for, stats, update_referral,
 };
 use sejahtera_app::import::today_in_indonesia;
-use sejahtera_app::programs::{DecisionLock, Denied, create, dry_run, find, record};
+use sejahtera_app::programs::{Denied, create, dry_run, find, record};
 use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{
@@ -520,7 +520,6 @@ async fn run_with(
             };
             let e = record(
                 store,
-                &DecisionLock::default(),
                 &console,
                 id,
                 &kk,
