@@ -94,7 +94,7 @@ fn program_paths() -> Value {
             "capacity": {"type": "integer", "description": "0: no limit"}, "quotas": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "village code → most households"},
             "eligibility": {"type": "string", "example": "desil <= 4 and kepala.jenis_kelamin == \"P\""},
             "exclusive_with": {"type": "array", "items": {"type": "integer"}}, "partners": {"type": "array", "items": {"type": "integer"}}})),
-          "responses": {"201": ok("Created", obj.clone()), "400": err("Invalid field, expression or period"), "401": err("Not signed in"), "403": err("Not this agency's operator, or missing CSRF token")}}},
+          "responses": {"201": ok("Created", obj.clone()), "400": err("Invalid field, expression or period"), "401": err("Not signed in"), "403": err("Not this agency's operator, or missing CSRF token"), "409": err("A program of that name already exists")}}},
       "/programs/{id}": {"get": {"summary": "A program and its public aggregates: participants by district and sex (cells under 5 suppressed), status counts, graduation rate, businesses started, sessions, attendance, referrals",
         "parameters": [id_param()], "responses": {"200": ok("Program and stats", json!({"type": "object", "properties": {"program": {"$ref": "#/components/schemas/Program"}, "stats": {"$ref": "#/components/schemas/ProgramStats"}}})), "404": err("No such program")}}},
       "/programs/{id}/dry-run": {"get": {"summary": "Households matching the eligibility expression per village, before launch (staff)", "security": [{"session": []}], "parameters": [id_param()],
@@ -108,7 +108,7 @@ fn program_paths() -> Value {
           "responses": {"200": ok("Sessions", obj.clone()), "401": err("Not signed in"), "404": err("No such program")}},
         "post": write_op("Add a training session (within the program's period)", body(&["date", "topic"], json!({"date": {"type": "string", "format": "date"}, "topic": {"type": "string"}, "place": {"type": "string"}})), "Created")},
       "/sessions/{id}/attendance": {"post": write_op("Record attendance (participants only; all or nothing)",
-          body(&["marks"], json!({"marks": {"type": "array", "items": {"type": "object", "properties": {"no_kk": {"type": "string"}, "present": {"type": "boolean"}}}}})), "Recorded")},
+          body(&["marks"], json!({"marks": {"type": "array", "items": {"type": "object", "required": ["no_kk", "present"], "properties": {"no_kk": {"type": "string"}, "present": {"type": "boolean"}}}}})), "Recorded")},
       "/programs/{id}/visits": {
         "get": read_op("Mentoring visits (personal data, scoped)", obj.clone()),
         "post": write_op("Record a mentoring visit", body(&["no_kk", "date", "notes"], json!({"no_kk": {"type": "string"}, "date": {"type": "string", "format": "date"}, "notes": {"type": "string"}})), "Created")},
@@ -310,6 +310,14 @@ fn full() -> Value {
             codes.push(json!(c));
         }
     }
+    // Attendance answers 200 (the marks recorded), not 201.
+    if let Some(r) = s
+        .pointer_mut("/paths/~1sessions~1{id}~1attendance/post/responses")
+        .and_then(Value::as_object_mut)
+        && let Some(created) = r.remove("201")
+    {
+        r.insert("200".into(), created);
+    }
     if let Some(paths) = s["paths"].as_object_mut() {
         for ops in paths.values_mut() {
             if let Some(ops) = ops.as_object_mut() {
@@ -326,7 +334,8 @@ fn full() -> Value {
 /// formats and bounds, string lengths, list sizes, as `crate::error::limits`
 /// checks them) and every error it can answer, each as the JSON envelope.
 fn complete(op: &mut Value) {
-    if let Some(params) = op["parameters"].as_array_mut() {
+    // `get_mut`, not indexing: indexing a missing key would insert a null.
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in params {
             let name = p["name"].as_str().unwrap_or_default().to_string();
             bound(&name, &mut p["schema"]);
@@ -334,7 +343,11 @@ fn complete(op: &mut Value) {
     }
     let mut json_body = false;
     let mut any_body = false;
-    if let Some(content) = op["requestBody"]["content"].as_object_mut() {
+    if let Some(content) = op
+        .get_mut("requestBody")
+        .and_then(|b| b.get_mut("content"))
+        .and_then(Value::as_object_mut)
+    {
         any_body = true;
         for (ct, media) in content.iter_mut() {
             json_body |= ct == "application/json";
@@ -346,7 +359,7 @@ fn complete(op: &mut Value) {
         .as_array()
         .is_some_and(|p| p.iter().any(|p| p["in"] == "path"));
     let secured = op.get("security").is_some();
-    let Some(responses) = op["responses"].as_object_mut() else {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
         return;
     };
     let mut add = |status: &str, desc: &str| {

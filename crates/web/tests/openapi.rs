@@ -306,6 +306,9 @@ async fn every_operation_documents_ranges_and_error_envelopes() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             let at = format!("{method} {path}");
+            for (k, v) in op.as_object().unwrap() {
+                assert!(!v.is_null(), "{at}: {k} is null");
+            }
             let responses = op["responses"].as_object().unwrap();
             assert!(responses.contains_key("500"), "{at}");
             for (status, r) in responses {
