@@ -236,20 +236,32 @@ pub struct LoginThrottle {
     policy: ThrottlePolicy,
 }
 
-/// Longest username a sign-in attempt is counted under (longer ones cannot exist).
-const MAX_ATTEMPT_USERNAME: usize = 64;
+/// Longest password checked (longer ones are refused without hashing).
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// Password checks running at once, at most.
+static VERIFY_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(4));
 
 fn account_key(username: &str) -> String {
     format!("account:{username}")
 }
 
+/// The key of a client address: an IPv4 address (also when mapped into IPv6),
+/// or an IPv6 address's /64 network — one household or office gets one /64, and
+/// counting each of its 2^64 addresses apart would give an attacker an unlimited
+/// budget.
 fn address_key(addr: IpAddr) -> String {
-    // An IPv4 address mapped into IPv6 is the same client.
-    let addr = match addr {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
-        v4 => v4,
-    };
-    format!("address:{addr}")
+    match addr {
+        IpAddr::V4(v4) => format!("address:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("address:{v4}"),
+            None => {
+                let s = v6.segments();
+                format!("address:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 impl LoginThrottle {
@@ -275,20 +287,39 @@ impl LoginThrottle {
         let p = self.policy;
         let window = p.window.as_secs().max(1) as i64;
         let wait = |first: i64| Duration::from_secs((first + window - now).max(1) as u64);
-        let (by_addr, first_addr) = store
-            .take_login_attempt(&address_key(addr), now, window)
-            .await?;
+        if let Some(wait) = self.take_address(store, addr, now).await? {
+            // A blocked address writes nothing more.
+            return Ok(Some(wait));
+        }
         let (by_account, first_account) = store
             .take_login_attempt(&account_key(username), now, window)
             .await?;
-        let mut blocked = None;
-        if by_account > i64::from(p.per_account) {
-            blocked = Some(wait(first_account));
+        Ok((by_account > i64::from(p.per_account)).then(|| wait(first_account)))
+    }
+
+    /// Counts an attempt from `addr` alone (for a username that cannot exist); if
+    /// the address is over its limit, how long until the window ends. Once it is,
+    /// attempts are no longer written.
+    pub async fn take_address(
+        &self,
+        store: &Store,
+        addr: IpAddr,
+        now: i64,
+    ) -> Result<Option<Duration>, sejahtera_store::StoreError> {
+        let p = self.policy;
+        let window = p.window.as_secs().max(1) as i64;
+        let key = address_key(addr);
+        if let Some((count, first)) = store.login_attempts(&key).await?
+            && first > now - window
+            && count > i64::from(p.per_address)
+        {
+            return Ok(Some(Duration::from_secs(
+                (first + window - now).max(1) as u64
+            )));
         }
-        if by_addr > i64::from(p.per_address) {
-            blocked = blocked.max(Some(wait(first_addr)));
-        }
-        Ok(blocked)
+        let (count, first) = store.take_login_attempt(&key, now, window).await?;
+        Ok((count > i64::from(p.per_address))
+            .then(|| Duration::from_secs((first + window - now).max(1) as u64)))
     }
 
     /// A successful sign-in: clears the account's count and returns the address's place.
@@ -537,12 +568,16 @@ pub async fn login(
     password: &str,
     addr: IpAddr,
 ) -> Result<NewSession, LoginError> {
-    if username.len() > MAX_ATTEMPT_USERNAME {
-        // No such account can exist; nothing is counted under an unbounded key.
-        let _ = tokio::task::spawn_blocking(move || verify_password("", &DUMMY_HASH)).await;
+    let now = chrono::Utc::now().timestamp();
+    if !valid_username(username) || password.len() > MAX_PASSWORD_LEN {
+        // No such account can exist (usernames follow `valid_username`), or no
+        // such password: counted against the address only — never under a key
+        // the client chooses freely — and no password hash is computed.
+        if let Some(wait) = throttle.take_address(store, addr, now).await? {
+            return Err(LoginError::Throttled(wait));
+        }
         return Err(LoginError::Invalid);
     }
-    let now = chrono::Utc::now().timestamp();
     if let Some(wait) = throttle.take(store, username, addr, now).await? {
         return Err(LoginError::Throttled(wait));
     }
@@ -552,9 +587,14 @@ pub async fn login(
         None => (DUMMY_HASH.clone(), false),
     };
     let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-        .await
-        .unwrap_or(false);
+    // At most a few password checks run at once (each takes ~19 MiB and tens of
+    // milliseconds): a flood of sign-ins waits instead of exhausting memory.
+    let ok = {
+        let _permit = VERIFY_SLOTS.acquire().await;
+        tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+            .await
+            .unwrap_or(false)
+    };
     let user = match user {
         Some(u) if ok && enabled => u,
         // The attempt stays counted.

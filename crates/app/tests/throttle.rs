@@ -88,3 +88,57 @@ async fn racing_attempts_through_two_connection_pools_get_at_most_the_limit() {
     }
     assert_eq!(allowed, 5);
 }
+
+#[tokio::test]
+async fn an_ipv6_network_shares_one_budget_and_a_blocked_address_writes_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    let s = store(&d).await;
+    let t = LoginThrottle::new(policy(100, 3));
+    for i in 0..3 {
+        let ip: IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
+        assert!(t.take(&s, "budi", ip, 1000).await.unwrap().is_none());
+    }
+    // Another address of the same /64 is the same client.
+    let same: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+    assert!(t.take(&s, "budi", same, 1000).await.unwrap().is_some());
+    let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+    assert!(t.take(&s, "budi", other, 1000).await.unwrap().is_none());
+    // Once blocked, further attempts under new usernames add no rows.
+    let before = s.login_attempts("account:new0").await.unwrap();
+    assert!(before.is_none());
+    for i in 0..20 {
+        assert!(
+            t.take(&s, &format!("new{i}"), same, 1001)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert!(s.login_attempts("account:new0").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_username_that_cannot_exist_counts_against_the_address_only() {
+    use sejahtera_app::accounts::{LoginError, login};
+    let d = tempfile::tempdir().unwrap();
+    let s = store(&d).await;
+    let t = LoginThrottle::new(policy(100, 3));
+    let ip: IpAddr = "198.51.100.7".parse().unwrap();
+    let long = "x".repeat(65);
+    for name in [long.as_str(), "Budi Besar", "\u{0}"] {
+        assert!(matches!(
+            login(&s, &t, name, "whatever-password", ip).await,
+            Err(LoginError::Invalid)
+        ));
+    }
+    assert!(matches!(
+        login(&s, &t, &long, "whatever-password", ip).await,
+        Err(LoginError::Throttled(_))
+    ));
+    assert!(
+        s.login_attempts(&format!("account:{long}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -284,6 +284,18 @@ impl Store {
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
+    /// The attempts counted under `key` and the window's start, if any.
+    pub async fn login_attempts(&self, key: &str) -> Result<Option<(i64, i64)>> {
+        let row = sqlx::query("SELECT count, first_at FROM login_attempts WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Gives back one attempt counted under `key` (a successful sign-in does not
     /// count against its address).
     pub async fn return_login_attempt(&self, key: &str) -> Result<()> {

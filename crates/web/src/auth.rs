@@ -98,27 +98,52 @@ impl FromRequestParts<Arc<AppState>> for ClientAddr {
     }
 }
 
-/// Longest `X-Forwarded-For` header read (longer ones are ignored).
-const MAX_FORWARDED_LEN: usize = 1024;
+/// Hops of `X-Forwarded-For` read from the right, at most.
+const MAX_FORWARDED_HOPS: usize = 16;
+
+/// An IPv4 address mapped into IPv6 is the IPv4 address.
+fn canonical(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(a),
+        v4 => v4,
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, with or without a port, or an IPv6
+/// address in brackets (`[2001:db8::1]:4711`).
+fn forwarded_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(a) = hop.parse::<IpAddr>() {
+        return Some(a);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    // `1.2.3.4:5678` (an IPv6 address without brackets was parsed above).
+    hop.parse::<SocketAddr>().ok().map(|s| s.ip())
+}
 
 /// See [`ClientAddr`].
-pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    let is_trusted = |a: &IpAddr| trusted.contains(a);
+pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[crate::TrustedProxy]) -> IpAddr {
+    let is_trusted = |a: &IpAddr| trusted.iter().any(|t| t.contains(a));
+    let peer = canonical(peer);
     if !is_trusted(&peer) {
         return peer;
     }
     let mut client = peer;
-    // Several headers are one list, in order.
+    // Several headers are one list, in order; each proxy appends on the right.
     let values: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    if values.iter().map(|v| v.len()).sum::<usize>() > MAX_FORWARDED_LEN {
-        return peer;
-    }
-    for hop in values.iter().flat_map(|v| v.split(',')).rev() {
-        let Ok(addr) = hop.trim().parse::<IpAddr>() else {
+    for hop in values
+        .iter()
+        .rev()
+        .flat_map(|v| v.rsplit(','))
+        .take(MAX_FORWARDED_HOPS)
+    {
+        let Some(addr) = forwarded_hop(hop).map(canonical) else {
             // A hop we cannot read: the last trusted hop's view is all we know.
             break;
         };
@@ -247,31 +272,50 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
-        let client: IpAddr = "203.0.113.7".parse().unwrap();
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            "198.51.100.1, 203.0.113.7".parse().unwrap(),
-        );
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let t = |s: &str| -> crate::TrustedProxy { s.parse().unwrap() };
+        let xff = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            h
+        };
+        let (proxy, client) = (ip("127.0.0.1"), ip("203.0.113.7"));
+        let lo = [t("127.0.0.1")];
+        let h = xff("198.51.100.1, 203.0.113.7");
         // Behind the proxy: the right-most address the proxy saw.
-        assert_eq!(client_addr(proxy, &h, &[proxy]), client);
+        assert_eq!(client_addr(proxy, &h, &lo), client);
+        // A proxy seen through an IPv6 socket is the same proxy.
+        assert_eq!(client_addr(ip("::ffff:127.0.0.1"), &h, &lo), client);
         // Without configuration, or from another peer, the header is ignored.
         assert_eq!(client_addr(proxy, &h, &[]), proxy);
-        let other: IpAddr = "192.0.2.9".parse().unwrap();
-        assert_eq!(client_addr(other, &h, &[proxy]), other);
-        // A chain of trusted proxies is walked from the right.
-        let inner: IpAddr = "10.1.1.1".parse().unwrap();
-        h.insert(
-            "x-forwarded-for",
-            "1.2.3.4, 203.0.113.7, 10.1.1.1".parse().unwrap(),
+        assert_eq!(client_addr(ip("192.0.2.9"), &h, &lo), ip("192.0.2.9"));
+        // A chain of trusted proxies (a network of them) is walked from the right.
+        let h = xff("1.2.3.4, 203.0.113.7, 10.1.1.1");
+        assert_eq!(
+            client_addr(proxy, &h, &[t("127.0.0.1"), t("10.0.0.0/8")]),
+            client
         );
-        assert_eq!(client_addr(proxy, &h, &[proxy, inner]), client);
+        // Ports and brackets are read.
+        assert_eq!(client_addr(proxy, &xff("203.0.113.7:4711"), &lo), client);
+        assert_eq!(
+            client_addr(proxy, &xff("[2001:db8::1]:4711"), &lo),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            client_addr(proxy, &xff("[2001:db8::1]"), &lo),
+            ip("2001:db8::1")
+        );
+        // Several headers are one list; a long list is read from its right end.
+        let mut h = xff(&vec!["9.9.9.9"; 500].join(", "));
+        h.append("x-forwarded-for", "203.0.113.7".parse().unwrap());
+        assert_eq!(client_addr(proxy, &h, &lo), client);
         // Garbage stops the walk at what the trusted hops vouch for.
-        h.insert("x-forwarded-for", "203.0.113.7, not-an-ip".parse().unwrap());
-        assert_eq!(client_addr(proxy, &h, &[proxy]), proxy);
+        assert_eq!(
+            client_addr(proxy, &xff("203.0.113.7, not-an-ip"), &lo),
+            proxy
+        );
         // No header: the peer.
-        assert_eq!(client_addr(proxy, &HeaderMap::new(), &[proxy]), proxy);
+        assert_eq!(client_addr(proxy, &HeaderMap::new(), &lo), proxy);
     }
 
     #[test]

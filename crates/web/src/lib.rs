@@ -53,7 +53,10 @@ pub struct Config {
     /// a request from one of them is counted against the client address named in
     /// its `X-Forwarded-For` header, not against the proxy. Empty: the socket peer
     /// is the client, and the header is ignored.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// A token that reads `/metrics` as `Authorization: Bearer TOKEN` (for a
+    /// Prometheus scraper); without it only administrators' sessions read them.
+    pub metrics_token: Option<String>,
     /// How often to look for registry changes made by other processes (e.g. a CLI import).
     pub poll_interval: Duration,
 }
@@ -68,8 +71,36 @@ impl Config {
             secure_cookies: false,
             throttle: ThrottlePolicy::default(),
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             poll_interval: Duration::from_secs(2),
         }
+    }
+}
+
+/// A reverse proxy in front of the server: one address (`127.0.0.1`) or a
+/// network of them (`10.0.0.0/8`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedProxy(ipnet::IpNet);
+
+impl TrustedProxy {
+    /// Whether `addr` is this proxy (or in this network of proxies).
+    pub fn contains(&self, addr: &std::net::IpAddr) -> bool {
+        self.0.contains(addr)
+    }
+}
+
+impl std::str::FromStr for TrustedProxy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<TrustedProxy, String> {
+        let s = s.trim();
+        if let Ok(net) = s.parse::<ipnet::IpNet>() {
+            return Ok(TrustedProxy(net.trunc()));
+        }
+        s.parse::<std::net::IpAddr>()
+            .map(|a| TrustedProxy(ipnet::IpNet::from(a)))
+            .map_err(|_| {
+                format!("{s:?} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)")
+            })
     }
 }
 

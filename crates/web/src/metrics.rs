@@ -117,7 +117,26 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+/// The metrics: for administrators' sessions, or for a scraper that sends
+/// `Authorization: Bearer TOKEN` with the token configured at start
+/// (`--metrics-token`). Request counts by route and failed sign-ins say how the
+/// portal is used and attacked: not for everyone on the internet.
+async fn metrics(
+    State(state): State<Arc<AppState>>,
+    user: crate::auth::MaybeUser,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let by_token = matches!(
+        (state.metrics_token.as_deref(), bearer),
+        (Some(want), Some(given)) if sejahtera_app::accounts::tokens_equal(want, given.trim())
+    );
+    if !by_token && let Err(e) = user.admin() {
+        return crate::error::ApiError(e).into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,

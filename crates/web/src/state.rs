@@ -35,8 +35,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Whether cookies carry `Secure`.
     pub secure_cookies: bool,
+    /// The bearer token that reads `/metrics` without a session.
+    pub metrics_token: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<crate::TrustedProxy>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             metrics: Metrics::new(),
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.trusted_proxies.clone(),
+            metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
         })
     }
 
@@ -93,11 +96,13 @@ impl AppState {
                     tracing::warn!(error = %e, "cannot read the registry generation");
                 }
                 sweeps += 1;
+                if sweeps.is_multiple_of(30) {
+                    let secs = chrono::Utc::now().timestamp();
+                    let _ = state.throttle.sweep(&state.store, secs).await;
+                }
                 if sweeps.is_multiple_of(300) {
                     let now = chrono::Utc::now().to_rfc3339();
                     let _ = state.store.delete_expired_sessions(&now).await;
-                    let secs = chrono::Utc::now().timestamp();
-                    let _ = state.throttle.sweep(&state.store, secs).await;
                 }
             }
         });

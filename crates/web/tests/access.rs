@@ -402,7 +402,7 @@ fn table() -> Vec<Row> {
             path(&format!("/program/{}", c.program(w)))
         }),
         get("/healthz", EVERYONE, |_, _| path("/healthz")),
-        get("/metrics", EVERYONE, |_, _| path("/metrics")),
+        get("/metrics", ADMIN, |_, _| path("/metrics")),
         // ---- pages: console -----------------------------------------------
         get("/staff", STAFF, |_, _| path("/staff")),
         get("/staff/households", REGISTRY_READERS, |_, _| {

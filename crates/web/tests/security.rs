@@ -151,7 +151,7 @@ async fn lang_next_never_leaves_the_site_nor_fails() {
 #[tokio::test]
 async fn invented_http_methods_do_not_grow_the_metrics() {
     let app = TestApp::empty().await;
-    let c = app.client();
+    let (c, _) = app.api_login("admin").await;
     let size = || async {
         c.get(app.url("/metrics"))
             .send()
@@ -176,6 +176,50 @@ async fn invented_http_methods_do_not_grow_the_metrics() {
     assert!(!after.contains("YYYY"));
     // Only counter values changed (a few digits), no new series.
     assert!(after.len() < before + 200, "{} -> {}", before, after.len());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_are_for_administrators_or_the_scrapers_token() {
+    let app = TestApp::configured(|c| c.metrics_token = Some("scrape-secret-123".into())).await;
+    let c = app.client();
+    let get = |auth: Option<&'static str>| {
+        let mut r = c.get(app.url("/metrics"));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), 401);
+    assert_eq!(get(Some("Bearer wrong")).await.unwrap().status(), 401);
+    let r = get(Some("Bearer scrape-secret-123")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("sejahtera_http_requests_total")
+    );
+    let (planner, _) = app.api_login("planner").await;
+    assert_eq!(
+        planner
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let (admin, _) = app.api_login("admin").await;
+    assert_eq!(
+        admin
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     app.stop().await;
 }
 

@@ -685,7 +685,13 @@ async fn health_metrics_and_user_administration() {
         "ok\n"
     );
     c.get(app.url("/wilayah/53.71")).send().await.unwrap();
-    let m = c
+    // Metrics are for administrators (or a scraper's token), not the public.
+    assert_eq!(
+        c.get(app.url("/metrics")).send().await.unwrap().status(),
+        401
+    );
+    let (admin, _) = app.api_login("admin").await;
+    let m = admin
         .get(app.url("/metrics"))
         .send()
         .await

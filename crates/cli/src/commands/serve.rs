@@ -17,7 +17,7 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this when a TLS proxy serves the portal).
     #[arg(long, env = "SEJAHTERA_SECURE_COOKIES")]
     pub secure_cookies: bool,
-    /// Address of a reverse proxy in front of the server (repeat, or separate with
+    /// Address (or network, e.g. 10.0.0.0/8) of a reverse proxy in front of the server (repeat, or separate with
     /// commas). Requests from it are counted against the client address in its
     /// `X-Forwarded-For` header; from anyone else the header is ignored.
     #[arg(
@@ -25,7 +25,12 @@ pub struct ServeArgs {
         env = "SEJAHTERA_TRUSTED_PROXIES",
         value_delimiter = ','
     )]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<sejahtera_web::TrustedProxy>,
+    /// A secret that lets a scraper read /metrics with `Authorization: Bearer TOKEN`
+    /// (otherwise only administrators signed in read them). Prefer the environment
+    /// variable: an argument shows in the process list.
+    #[arg(long, env = "SEJAHTERA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// Builds the server, warms the indicator cache, prints the address and serves
@@ -38,6 +43,7 @@ pub async fn serve(args: &ServeArgs, g: &Global, banner: &[String]) -> anyhow::R
     );
     config.secure_cookies = args.secure_cookies;
     config.trusted_proxies = args.trusted_proxies.clone();
+    config.metrics_token = args.metrics_token.clone();
     let server = Server::build(config).await?;
     let started = std::time::Instant::now();
     server

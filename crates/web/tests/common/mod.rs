@@ -43,18 +43,23 @@ impl TestApp {
     /// A server behind a reverse proxy on 127.0.0.1 (it trusts that address's
     /// `X-Forwarded-For`), with a strict login throttle.
     pub async fn behind_proxy(policy: ThrottlePolicy) -> TestApp {
-        Self::start_with(false, policy, vec!["127.0.0.1".parse().unwrap()]).await
+        Self::start_with(false, |c| {
+            c.throttle = policy;
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .await
+    }
+
+    /// A server on regions only (and the users) whose configuration `configure` adjusts.
+    pub async fn configured(configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start_with(false, configure).await
     }
 
     async fn start(demo: bool, throttle: ThrottlePolicy) -> TestApp {
-        Self::start_with(demo, throttle, Vec::new()).await
+        Self::start_with(demo, |c| c.throttle = throttle).await
     }
 
-    async fn start_with(
-        demo: bool,
-        throttle: ThrottlePolicy,
-        trusted_proxies: Vec<std::net::IpAddr>,
-    ) -> TestApp {
+    async fn start_with(demo: bool, configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("test.db");
         let data = sejahtera_app::regions::default_data_dir();
@@ -140,9 +145,8 @@ impl TestApp {
         }
         store.close().await;
         let mut config = Config::new("127.0.0.1:0".parse().unwrap(), db.clone(), data);
-        config.throttle = throttle;
-        config.trusted_proxies = trusted_proxies;
         config.poll_interval = Duration::from_millis(100);
+        configure(&mut config);
         let server = Server::build(config).await.unwrap();
         let base = format!("http://{}", server.local_addr());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
