@@ -82,6 +82,8 @@ pub struct CreateUser {
     pub password: String,
     /// The agency (OPD) of an agency operator, as its programs name it.
     pub agency: Option<String>,
+    /// The region (regency or province code) an agency operator works for.
+    pub region: Option<String>,
     /// The partner organisation of a partner account.
     pub partner: Option<i64>,
 }
@@ -143,6 +145,41 @@ pub async fn create_user(
         }
         _ => {}
     }
+    let region = match req
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        None => None,
+        Some(r) => Some(
+            RegionCode::parse(r)
+                .ok()
+                .filter(|c| {
+                    matches!(c.level(), Level::Regency | Level::Province)
+                        && regions.get(c).is_some()
+                })
+                .ok_or_else(|| {
+                    AccountError::Assignment(format!(
+                        "{r} is not a known regency or province code (e.g. 53.71)"
+                    ))
+                })?,
+        ),
+    };
+    match (req.role, &region) {
+        (Role::AgencyOperator, None) => {
+            return Err(AccountError::Assignment(
+                "an agency operator needs the region it works for (--region CODE, e.g. 53.71)"
+                    .into(),
+            ));
+        }
+        (r, Some(_)) if r != Role::AgencyOperator => {
+            return Err(AccountError::Assignment(format!(
+                "only agency operators are assigned a region, not {r}"
+            )));
+        }
+        _ => {}
+    }
     match (req.role, req.partner) {
         (Role::Partner, None) => {
             return Err(AccountError::Assignment(
@@ -184,9 +221,42 @@ pub async fn create_user(
             password_hash: &hash,
             villages: &villages,
             agency,
+            region: region.as_ref(),
             partner: req.partner,
         })
         .await?)
+}
+
+/// Sets the region an agency operator works for (accounts created before
+/// regions were assigned have none, and take no new households until they do).
+pub async fn set_region(
+    store: &Store,
+    regions: &Regions,
+    username: &str,
+    region: &str,
+) -> Result<(), AccountError> {
+    let user = store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| AccountError::Assignment(format!("no user named {username:?}")))?;
+    if user.role != Role::AgencyOperator {
+        return Err(AccountError::Assignment(format!(
+            "only agency operators are assigned a region, not {}",
+            user.role
+        )));
+    }
+    let code = RegionCode::parse(region.trim())
+        .ok()
+        .filter(|c| {
+            matches!(c.level(), Level::Regency | Level::Province) && regions.get(c).is_some()
+        })
+        .ok_or_else(|| {
+            AccountError::Assignment(format!(
+                "{region} is not a known regency or province code (e.g. 53.71)"
+            ))
+        })?;
+    store.set_user_region(user.id, Some(&code)).await?;
+    Ok(())
 }
 
 /// The actor of a stored user.
@@ -197,6 +267,7 @@ pub fn actor_of(u: &UserRecord) -> Actor {
         role: u.role,
         villages: u.villages.clone(),
         agency: u.agency.clone(),
+        region: u.region.clone(),
         partner: u.partner,
     }
 }
@@ -483,6 +554,9 @@ pub async fn seed_demo_users(store: &Store, regions: &Regions) -> Result<bool, A
                 villages,
                 password: DEMO_PASSWORD.to_string(),
                 agency: agency.map(String::from),
+                region: agency
+                    .and_then(crate::demo_programs::agency_region)
+                    .map(String::from),
                 partner: None,
             },
         )
@@ -524,6 +598,7 @@ pub async fn seed_demo_partner_users(
                 villages: Vec::new(),
                 password: DEMO_PASSWORD.to_string(),
                 agency: None,
+                region: None,
                 partner: Some(p.id),
             },
         )

@@ -129,6 +129,15 @@ pub const AGENCY_PERTANIAN_SAROLANGUN: &str = "Dinas Pertanian Kabupaten Sarolan
 pub const AGENCY_KOPERASI_SAROLANGUN: &str =
     "Dinas Koperasi, Usaha Kecil, Menengah dan Perdagangan Kabupaten Sarolangun";
 
+/// The region each demo agency works for.
+pub fn agency_region(agency: &str) -> Option<&'static str> {
+    match agency {
+        AGENCY_P3A_KUPANG | AGENCY_KOPERASI_KUPANG => Some("53.71"),
+        AGENCY_PERTANIAN_SAROLANGUN | AGENCY_KOPERASI_SAROLANGUN => Some("15.03"),
+        _ => None,
+    }
+}
+
 /// The demo's programs.
 pub const PROGRAMS: &[DemoProgram] = &[
     DemoProgram {

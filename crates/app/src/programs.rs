@@ -109,9 +109,26 @@ pub async fn dry_run(
     reference_date: NaiveDate,
 ) -> anyhow::Result<DryRun> {
     let program = find(store, program_id).await?;
+    if !actor.may_plan() && !actor.may_run_program(&program) {
+        return Err(Denied::Forbidden(format!(
+            "the dry run of {} is for {}, planners, auditors and administrators",
+            program.name, program.agency
+        ))
+        .into());
+    }
+    // An agency operator counts only the households of their region.
+    let under = match actor.role {
+        sejahtera_domain::access::Role::AgencyOperator => Some(
+            actor
+                .region
+                .clone()
+                .ok_or_else(|| Denied::Forbidden(NO_REGION.into()))?,
+        ),
+        _ => None,
+    };
     let compiled = crate::eligibility::compile(&program.eligibility)?;
     let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
-    let selected = crate::eligibility::select(&snap, &compiled, None)?;
+    let selected = crate::eligibility::select(&snap, &compiled, under.as_ref())?;
     let mut per: HashMap<u32, u64> = HashMap::new();
     for (h, s) in selected.iter().enumerate() {
         if *s {
@@ -156,6 +173,10 @@ pub async fn dry_run(
         total,
     })
 }
+
+/// Why an agency operator without a region is refused.
+const NO_REGION: &str =
+    "your account has no region yet; an administrator sets it (`sejahtera user region NAME CODE`)";
 
 /// The program with this id.
 pub async fn find(store: &Store, id: i64) -> anyhow::Result<Program> {
@@ -232,7 +253,14 @@ pub async fn record(
             program: program.name.clone(),
             household: no_kk.as_u64(),
         };
-        let Some((household, members)) = &detail else {
+        if actor.role == sejahtera_domain::access::Role::AgencyOperator && actor.region.is_none() {
+            return Err(Denied::Forbidden(NO_REGION.into()).into());
+        }
+        // Households of other regions are refused with the same words as unknown ones.
+        let Some((household, members)) = detail
+            .as_ref()
+            .filter(|(h, _)| actor.may_take_household_from(&h.kode_wilayah))
+        else {
             return Err(not_candidate().into());
         };
         let compiled = crate::eligibility::compile(&program.eligibility)?;
@@ -253,6 +281,9 @@ pub async fn record(
         command,
         decision,
     )?;
+    if participant.is_some() && !matches!(command, Command::Enroll) {
+        return Err(Denied::Invalid("a participant is named on enrollment only".into()).into());
+    }
     if matches!(command, Command::Enroll) || event.participant.is_none() {
         let chosen = match participant {
             Some(nik) => Some(
@@ -260,7 +291,7 @@ pub async fn record(
                     .iter()
                     .find(|m| &m.nik == nik)
                     .ok_or_else(|| {
-                        Denied::Invalid(format!("{nik} is not a member of household {no_kk}"))
+                        Denied::Invalid("the participant must be a member of the household".into())
                     })?
                     .nik,
             ),

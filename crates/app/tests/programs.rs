@@ -54,6 +54,7 @@ fn operator(agency: &str) -> Actor {
         role: Role::AgencyOperator,
         villages: BTreeSet::new(),
         agency: Some(agency.into()),
+        region: Some(RegionCode::parse("53.71").unwrap()),
         partner: None,
     }
 }

@@ -100,6 +100,9 @@ pub struct Actor {
     pub villages: BTreeSet<RegionCode>,
     /// The agency (OPD) an agency operator works for, as programs name it.
     pub agency: Option<String>,
+    /// The region (regency or province) an agency operator works for: only its
+    /// households enter the operator's programs.
+    pub region: Option<RegionCode>,
     /// The partner organisation a partner account speaks for.
     pub partner: Option<i64>,
 }
@@ -114,6 +117,7 @@ impl Actor {
             role: Role::Admin,
             villages: BTreeSet::new(),
             agency: None,
+            region: None,
             partner: None,
         }
     }
@@ -179,6 +183,20 @@ impl Actor {
         self.may_create_program(&program.agency)
     }
 
+    /// Whether a household living in `village` may enter a program this actor
+    /// runs: anywhere for administrators, within their region for agency
+    /// operators (none without one), never for anyone else.
+    pub fn may_take_household_from(&self, village: &RegionCode) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::AgencyOperator => self
+                .region
+                .as_ref()
+                .is_some_and(|r| village == r || village.is_under(r)),
+            _ => false,
+        }
+    }
+
     /// Which of a program's participants the actor may see with their personal
     /// data: everyone for admins, planners, auditors and the program's agency;
     /// their own villages for village operators; nobody for the rest.
@@ -216,6 +234,7 @@ mod tests {
                 .map(|v| RegionCode::parse(v).unwrap())
                 .collect(),
             agency: None,
+            region: None,
             partner: None,
         }
     }

@@ -30,6 +30,8 @@ pub struct UserRecord {
     pub villages: BTreeSet<RegionCode>,
     /// The agency (agency operators).
     pub agency: Option<String>,
+    /// The region an agency operator works for.
+    pub region: Option<RegionCode>,
     /// The partner organisation (partner accounts).
     pub partner: Option<i64>,
 }
@@ -49,6 +51,8 @@ pub struct NewUser<'a> {
     pub villages: &'a BTreeSet<RegionCode>,
     /// The agency (agency operators).
     pub agency: Option<&'a str>,
+    /// The region an agency operator works for.
+    pub region: Option<&'a RegionCode>,
     /// The partner organisation (partner accounts).
     pub partner: Option<i64>,
 }
@@ -64,7 +68,7 @@ pub struct SessionRecord {
     pub expires_at: String,
 }
 
-const USER_SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at, agency, partner_id FROM users";
+const USER_SELECT: &str = "SELECT id, username, display_name, role, password_hash, disabled, created_at, agency, partner_id, region FROM users";
 
 impl Store {
     /// Creates a user; fails if the username exists.
@@ -72,7 +76,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, display_name, role, password_hash, disabled, created_at, \
-             agency, partner_id) VALUES (?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
+             agency, partner_id, region) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
         )
         .bind(u.username)
         .bind(u.display_name)
@@ -81,6 +85,7 @@ impl Store {
         .bind(chrono::Utc::now().to_rfc3339())
         .bind(u.agency)
         .bind(u.partner)
+        .bind(u.region.map(|r| r.as_str()))
         .fetch_one(&mut *tx)
         .await?;
         for v in u.villages {
@@ -190,6 +195,10 @@ impl Store {
                 .collect::<Result<_>>()?,
             agency: r.try_get(7)?,
             partner: r.try_get(8)?,
+            region: r
+                .try_get::<Option<&str>, _>(9)?
+                .map(|c| RegionCode::parse(c).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?,
         })
     }
 
@@ -237,6 +246,17 @@ impl Store {
             csrf_token: row.try_get(1)?,
             expires_at: row.try_get(2)?,
         }))
+    }
+
+    /// Sets (or clears) the region of a user; false when there is no such user.
+    pub async fn set_user_region(&self, id: i64, region: Option<&RegionCode>) -> Result<bool> {
+        Ok(sqlx::query("UPDATE users SET region = ? WHERE id = ?")
+            .bind(region.map(|r| r.as_str()))
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            > 0)
     }
 
     /// Ends a session.

@@ -422,6 +422,8 @@ struct NewUserBody {
     #[serde(default)]
     agency: Option<String>,
     #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
     partner: Option<i64>,
 }
 
@@ -445,6 +447,11 @@ async fn create_user(
         b.agency.as_deref().unwrap_or_default(),
         limits::SHORT,
     )?;
+    limits::text(
+        "region",
+        b.region.as_deref().unwrap_or_default(),
+        limits::SHORT,
+    )?;
     limits::text("password", &b.password, limits::PASSWORD)?;
     limits::items("villages", b.villages.len(), limits::MAX_ITEMS)?;
     if let Some(p) = b.partner {
@@ -458,6 +465,7 @@ async fn create_user(
         villages: b.villages,
         password: b.password,
         agency: b.agency,
+        region: b.region,
         partner: b.partner,
     };
     match accounts::create_user(&st.store, &st.regions, &req).await {

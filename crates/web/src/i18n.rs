@@ -247,6 +247,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Agency (agency operators), exactly as its programs name it",
     ),
     (
+        "usr.region",
+        "Wilayah kerja operator OPD (kode kabupaten/kota, mis. 53.71)",
+        "Region of an agency operator (regency code, e.g. 53.71)",
+    ),
+    (
         "usr.partner",
         "Nomor mitra (akun mitra)",
         "Partner id (partner accounts)",
@@ -454,6 +459,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("pg.accepted", "diterima", "accepted"),
     ("pg.rejected", "ditolak", "rejected"),
+    (
+        "pg.more_rejected",
+        "baris ditolak lainnya tidak dicantumkan",
+        "more rejected rows not listed",
+    ),
     ("pg.line", "Baris", "Line"),
     ("pg.column", "Kolom", "Column"),
     ("pg.reason", "Alasan", "Reason"),

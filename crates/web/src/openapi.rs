@@ -57,6 +57,12 @@ fn id_schema() -> Value {
 /// A Kemendagri region code, with or without dots (as `RegionCode::parse` accepts).
 pub(crate) const REGION_CODE_PATTERN: &str = r"^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10}|[0-9]{2}\.[0-9]{2}|[0-9]{2}\.[0-9]{2}\.[0-9]{2}|[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4})$";
 
+/// The region of an agency operator: a province or regency code.
+fn agency_region_schema() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{2}(\\.?[0-9]{2})?$",
+           "description": "regency or province an agency operator works for (required for agency operators)"})
+}
+
 fn region_code_schema() -> Value {
     json!({"type": "string", "pattern": REGION_CODE_PATTERN, "maxLength": 13})
 }
@@ -97,8 +103,8 @@ fn program_paths() -> Value {
           "responses": {"201": ok("Created", obj.clone()), "400": err("Invalid field, expression or period"), "401": err("Not signed in"), "403": err("Not this agency's operator, or missing CSRF token"), "409": err("A program of that name already exists")}}},
       "/programs/{id}": {"get": {"summary": "A program and its public aggregates: participants by district and sex (cells under 5 suppressed), status counts, graduation rate, businesses started, sessions, attendance, referrals",
         "parameters": [id_param()], "responses": {"200": ok("Program and stats", json!({"type": "object", "properties": {"program": {"$ref": "#/components/schemas/Program"}, "stats": {"$ref": "#/components/schemas/ProgramStats"}}})), "404": err("No such program")}}},
-      "/programs/{id}/dry-run": {"get": {"summary": "Households matching the eligibility expression per village, before launch (staff)", "security": [{"session": []}], "parameters": [id_param()],
-        "responses": {"200": ok("Counts per village", obj.clone()), "401": err("Not signed in"), "403": err("Not staff"), "404": err("No such program")}}},
+      "/programs/{id}/dry-run": {"get": {"summary": "Households matching the eligibility expression per village, before launch (the program's agency — its region only, small counts protected — planners, auditors, admins)", "security": [{"session": []}], "parameters": [id_param()],
+        "responses": {"200": ok("Counts per village", obj.clone()), "401": err("Not signed in"), "403": err("Not the program's agency, a planner, an auditor or an admin"), "404": err("No such program")}}},
       "/programs/{id}/enrollments": {"get": read_op("Candidates and participants with status, participant name, attendance and latest outcome (personal data, scoped)", obj.clone())},
       "/programs/{id}/decisions": {"post": write_op("Record a decision: propose, enroll, activate, graduate, exit (with reason) or correct (with to); an append-only event",
           body(&["no_kk", "action", "why"], json!({"no_kk": {"type": "string"}, "action": {"type": "string", "enum": ["propose", "enroll", "activate", "graduate", "exit", "correct"]},
@@ -257,7 +263,7 @@ fn core() -> Value {
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "role", "password"], "properties": {
                 "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
                 "villages": {"type": "array", "items": region_code_schema()}, "password": {"type": "string", "format": "password", "minLength": 10},
-                "agency": {"type": "string"}, "partner": id_schema()}}}}},
+                "agency": {"type": "string"}, "region": agency_region_schema(), "partner": id_schema()}}}}},
             "responses": {"201": ok("Created", json!({"type": "object"})), "400": err("Invalid field"), "401": err("Not signed in"), "403": err("Not an admin")}}},
         "/users/{id}/status": {"post": {"summary": "Enable or disable a user (admin)", "security": [{"session": []}],
             "parameters": [csrf(), id_param()],

@@ -779,6 +779,8 @@ struct UserForm {
     #[serde(default)]
     agency: String,
     #[serde(default)]
+    region: String,
+    #[serde(default)]
     partner: String,
 }
 
@@ -820,6 +822,7 @@ async fn create_user(
         villages: split_codes(&form.villages),
         password: form.password.clone(),
         agency: Some(form.agency.trim().to_string()).filter(|a| !a.is_empty()),
+        region: Some(form.region.trim().to_string()).filter(|a| !a.is_empty()),
         // A non-number leaves the partner unset; the account rules then say what is missing.
         partner: form.partner.trim().parse().ok(),
     };

@@ -352,6 +352,8 @@ struct StaffDetail {
     referrals: Vec<ReferralRow>,
     visits: Vec<VisitRow>,
     dry_run: Option<DryRun>,
+    /// Whether the actor may see the dry run (the program's agency, planners, auditors, admins).
+    may_dry_run: bool,
     may_run: bool,
     done: Option<&'static str>,
     error: Option<String>,
@@ -507,7 +509,8 @@ async fn detail_page(
     } else {
         (None, Vec::new(), Vec::new())
     };
-    let dry_run = if q.dry_run.is_some() {
+    let may_dry_run = s.actor.may_plan() || s.actor.may_run_program(&p);
+    let dry_run = if q.dry_run.is_some() && may_dry_run {
         Some(
             programs::dry_run(&st.store, &st.regions, &s.actor, id, today_in_indonesia())
                 .await
@@ -521,6 +524,7 @@ async fn detail_page(
             t: Tr::new(lang),
             nav: Nav::new(lang, Some(s), &format!("/staff/programs/{id}")),
             may_run: s.actor.may_run_program(&p),
+            may_dry_run,
             p,
             s: stats,
             partners,

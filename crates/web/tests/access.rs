@@ -292,7 +292,7 @@ fn table() -> Vec<Row> {
             )
         }),
         // Aggregates; small counts suppressed for those outside the program.
-        get("/api/v1/programs/{id}/dry-run", STAFF, |c, w| {
+        get("/api/v1/programs/{id}/dry-run", EVALUATORS, |c, w| {
             path(&format!("/api/v1/programs/{}/dry-run", c.program(w)))
         }),
         get(

@@ -337,6 +337,76 @@ async fn agency_operators_cannot_use_decisions_to_look_up_the_registry() {
     let inside = households_of(&app.db, "53.71.04.1001").await;
     let r = post_json(&agency, url, &csrf, decide(&inside[0])).await;
     assert_eq!(r.status(), 201);
+    // Naming a participant is for enrollment only, and a wrong one is refused
+    // without echoing any number.
+    let url = app.url(&format!("/api/v1/programs/{id}/decisions"));
+    let r = post_json(
+        &agency,
+        url.clone(),
+        &csrf,
+        json!({"no_kk": inside[1], "action": "propose", "why": "uji", "participant": "5371010101010001"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = post_json(
+        &agency,
+        url,
+        &csrf,
+        json!({"no_kk": inside[0], "action": "enroll", "why": "uji", "participant": "5371010101010001"}),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(!common::has_16_digit_number(&message(&v)), "{v}");
+
+    // An expression that matches everyone does not open other regions: the
+    // operator works for Kota Kupang, and a Sarolangun household is refused with
+    // the words an unknown KK gets.
+    let r = post_json(
+        &agency,
+        app.url("/api/v1/programs"),
+        &csrf,
+        json!({"name": "Semua orang", "sector": "pemberdayaan_perempuan", "agency": agency_name,
+               "kind": "pelatihan", "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000,
+               "capacity": 0, "eligibility": "true"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let everyone = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let url = app.url(&format!("/api/v1/programs/{everyone}/decisions"));
+    let r1 = post_json(&agency, url.clone(), &csrf, decide(outside)).await;
+    assert_eq!(r1.status(), 409);
+    let m1 = message(&r1.json().await.unwrap());
+    let r2 = post_json(&agency, url.clone(), &csrf, decide("1503019999990001")).await;
+    assert_eq!(r2.status(), 409);
+    let m2 = message(&r2.json().await.unwrap());
+    assert_eq!(
+        m1.replace(outside.as_str(), "KK"),
+        m2.replace("1503019999990001", "KK")
+    );
+    // Its dry run counts only Kota Kupang.
+    let (status, run) = get_json(
+        &agency,
+        app.url(&format!("/api/v1/programs/{everyone}/dry-run")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        run["villages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["village"].as_str().unwrap().starts_with("53.71.")),
+        "{run}"
+    );
+    // A village operator has no dry run of a program.
+    let (village, _) = app.api_login("op.oebobo").await;
+    let (status, _) = get_json(
+        &village,
+        app.url(&format!("/api/v1/programs/{everyone}/dry-run")),
+    )
+    .await;
+    assert_eq!(status, 403);
     app.stop().await;
 }
 

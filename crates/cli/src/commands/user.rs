@@ -23,6 +23,13 @@ pub enum Action {
     /// Create a user. The password is read from a prompt on a terminal, otherwise
     /// from the first line of standard input; never from an argument.
     Add(AddArgs),
+    /// Set the region (regency or province code) an agency operator works for.
+    Region {
+        /// The agency operator's login name.
+        name: String,
+        /// Regency or province code, e.g. 53.71.
+        region: String,
+    },
     /// List users (no password hashes).
     List {
         /// Output format.
@@ -49,6 +56,10 @@ pub struct AddArgs {
     /// Agency (OPD) of an agency operator, exactly as its programs name it.
     #[arg(long)]
     pub agency: Option<String>,
+    /// Region (regency or province code, e.g. 53.71) an agency operator works for:
+    /// only its households enter the operator's programs.
+    #[arg(long)]
+    pub region: Option<String>,
     /// Partner id of a partner account (see `sejahtera partner list`).
     #[arg(long)]
     pub partner: Option<i64>,
@@ -87,10 +98,15 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
                 villages: a.villages.clone(),
                 password,
                 agency: a.agency.clone(),
+                region: a.region.clone(),
                 partner: a.partner,
             };
             let id = create_user(&store, &regions, &req).await?;
             println!("created user {} (id {id}, role {})", a.name, a.role);
+        }
+        Action::Region { name, region } => {
+            sejahtera_app::accounts::set_region(&store, &regions, &name, &region).await?;
+            println!("{name} works for region {region}");
         }
         Action::List { format } => {
             let mut rows = Rows::new(&[

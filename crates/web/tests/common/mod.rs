@@ -137,6 +137,7 @@ impl TestApp {
                     password: PASSWORD.into(),
                     agency: (*role == Role::AgencyOperator)
                         .then(|| sejahtera_app::demo_programs::AGENCY_P3A_KUPANG.to_string()),
+                    region: (*role == Role::AgencyOperator).then(|| "53.71".to_string()),
                     partner: (*role == Role::Partner).then_some(bank),
                 },
             )
