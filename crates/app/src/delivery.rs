@@ -308,13 +308,39 @@ pub struct OutcomeReject {
     pub reason: String,
 }
 
+/// The most rejected rows an outcome import lists (the count covers them all):
+/// a file of a million bad lines gives a report of a bounded size.
+pub const MAX_LISTED_REJECTS: usize = 1000;
+
+/// The longest reason listed for a rejected row (a reason quoting a long cell is cut).
+const MAX_REASON_CHARS: usize = 300;
+
 /// What an outcome import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OutcomeImport {
     /// Rows stored.
     pub accepted: u64,
-    /// Rows refused, each with line, column and reason.
+    /// The first [`MAX_LISTED_REJECTS`] rows refused, each with line, column and reason.
     pub rejected: Vec<OutcomeReject>,
+    /// Rows refused in all (listed or not).
+    pub rejected_total: u64,
+    /// Rows refused beyond those listed ("and N more rejected rows").
+    pub more_rejected: u64,
+}
+
+impl OutcomeImport {
+    fn reject(&mut self, mut r: OutcomeReject) {
+        self.rejected_total += 1;
+        if self.rejected.len() < MAX_LISTED_REJECTS {
+            // A reason may quote the cell: at most a few hundred characters of it.
+            if r.reason.chars().count() > MAX_REASON_CHARS {
+                r.reason = r.reason.chars().take(MAX_REASON_CHARS).collect::<String>() + "…";
+            }
+            self.rejected.push(r);
+        } else {
+            self.more_rejected += 1;
+        }
+    }
 }
 
 /// The header of an outcome file (`no_kk,tanggal,usaha,pendapatan_bulanan,bekerja`).
@@ -334,27 +360,72 @@ pub fn yes_no(s: &str) -> Result<Option<bool>, String> {
     }
 }
 
-/// Imports outcomes from CSV (text or a staged file) with the columns
-/// [`OUTCOME_COLUMNS`] (any order; `usaha`, `pendapatan_bulanan`, `bekerja` may
-/// be empty): good rows are stored in one transaction, every bad row is named
-/// with its line, column and reason.
+/// Imports outcomes from a file (CSV, or a workbook by its extension) with the
+/// columns [`OUTCOME_COLUMNS`] (any order; `usaha`, `pendapatan_bulanan`,
+/// `bekerja` may be empty): good rows are stored in one transaction, bad rows are
+/// counted and the first [`MAX_LISTED_REJECTS`] named with line, column and reason.
+///
+/// The file is read with the registry import's reader (`crate::input`: BOM, `,`
+/// or `;`, line numbers, blank rows skipped, and its limits on record size, fields
+/// and columns), and read and validated on a blocking thread, never on the async
+/// runtime. The actor's right to run the program is checked before the file is opened.
 pub async fn import_outcomes(
     store: &Store,
     actor: &Actor,
     program_id: i64,
-    csv: impl std::io::Read + Send,
+    path: &std::path::Path,
     today: NaiveDate,
+) -> anyhow::Result<OutcomeImport> {
+    let path = path.to_path_buf();
+    import_outcomes_with(store, actor, program_id, today, move || {
+        crate::input::open_table(&path)
+    })
+    .await
+}
+
+/// [`import_outcomes`] from a table already opened (e.g. with
+/// [`crate::input::read_table_bytes`]).
+pub async fn import_outcomes_table(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    table: crate::input::Table,
+    today: NaiveDate,
+) -> anyhow::Result<OutcomeImport> {
+    import_outcomes_with(store, actor, program_id, today, move || Ok(table)).await
+}
+
+async fn import_outcomes_with(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+    today: NaiveDate,
+    open: impl FnOnce() -> Result<crate::input::Table, crate::input::InputError> + Send + 'static,
 ) -> anyhow::Result<OutcomeImport> {
     let program = runnable(store, actor, program_id, "importing outcomes").await?;
     let st = state(store).await?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(csv);
-    let headers = reader.headers().context("reading the header line")?.clone();
+    let (out, good) = tokio::task::spawn_blocking(move || {
+        let table = open().map_err(|e| anyhow::Error::from(Denied::Invalid(e.to_string())))?;
+        validate_outcomes(table, &st, &program, today)
+    })
+    .await
+    .context("validating the outcome file")??;
+    let mut out = out;
+    out.accepted = store.append_outcomes(&good, actor.user_id).await?;
+    Ok(out)
+}
+
+/// Reads and checks every row of an outcome file (blocking: runs off the runtime).
+fn validate_outcomes(
+    mut table: crate::input::Table,
+    st: &Enrollments,
+    program: &Program,
+    today: NaiveDate,
+) -> anyhow::Result<(OutcomeImport, Vec<Outcome>)> {
+    let header = std::mem::take(&mut table.header);
     let mut col = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        let h = h.trim_start_matches('\u{feff}').to_ascii_lowercase();
+    for (i, h) in header.iter().enumerate() {
+        let h = h.to_ascii_lowercase();
         if !OUTCOME_COLUMNS.contains(&h.as_str()) {
             return Err(Denied::Invalid(format!(
                 "line 1: unknown column {h:?} (allowed: {})",
@@ -362,7 +433,9 @@ pub async fn import_outcomes(
             ))
             .into());
         }
-        col.insert(h, i);
+        if col.insert(h.clone(), i).is_some() {
+            return Err(Denied::Invalid(format!("line 1: the column {h} appears twice")).into());
+        }
     }
     for needed in ["no_kk", "tanggal"] {
         if !col.contains_key(needed) {
@@ -371,46 +444,56 @@ pub async fn import_outcomes(
     }
     let mut out = OutcomeImport::default();
     let mut good = Vec::new();
-    for rec in reader.records() {
-        // The line where the record starts (blank lines are skipped by the reader).
-        let line = match &rec {
-            Ok(r) => r.position().map_or(0, |p| p.line()),
-            Err(e) => e.position().map_or(0, |p| p.line()),
-        };
+    for row in table {
+        // A limit of the reader (record too long, too many fields) stops the import.
+        let row = row.map_err(|e| anyhow::Error::from(Denied::Invalid(e.to_string())))?;
+        if row.is_blank() {
+            continue;
+        }
+        let line = row.line as u64;
         let reject = |column: &str, reason: String| OutcomeReject {
             line,
             column: column.to_string(),
             reason,
         };
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                out.rejected.push(reject("", e.to_string()));
-                continue;
-            }
-        };
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if rec.len() > headers.len() {
-            out.rejected.push(reject(
-                "",
-                format!("{} cells for {} columns", rec.len(), headers.len()),
+        if let Some(i) = row.bad_utf8 {
+            out.reject(reject(
+                header.get(i).map_or("", String::as_str),
+                "text is not valid UTF-8 (save the file as CSV UTF-8)".into(),
             ));
             continue;
         }
-        let get = |name: &str| col.get(name).and_then(|i| rec.get(*i)).unwrap_or("");
+        if row.fields.len() > header.len()
+            && row.fields[header.len()..]
+                .iter()
+                .any(|f| !f.trim().is_empty())
+        {
+            out.reject(reject(
+                "",
+                format!(
+                    "row has {} fields but the header has {}",
+                    row.fields.len(),
+                    header.len()
+                ),
+            ));
+            continue;
+        }
+        let get = |name: &str| {
+            col.get(name)
+                .and_then(|i| row.fields.get(*i))
+                .map_or("", |f| f.trim())
+        };
         let kk = match NoKk::parse(get("no_kk")) {
             Ok(k) => k,
             Err(e) => {
-                out.rejected.push(reject("no_kk", e.to_string()));
+                out.reject(reject("no_kk", e.to_string()));
                 continue;
             }
         };
         let date: NaiveDate = match get("tanggal").parse() {
             Ok(d) => d,
             Err(_) => {
-                out.rejected.push(reject(
+                out.reject(reject(
                     "tanggal",
                     format!("{:?} is not a date (YYYY-MM-DD)", get("tanggal")),
                 ));
@@ -429,14 +512,14 @@ pub async fn import_outcomes(
         match yes_no(get("usaha")) {
             Ok(v) => o.business = v,
             Err(e) => {
-                out.rejected.push(reject("usaha", e));
+                out.reject(reject("usaha", e));
                 continue;
             }
         }
         match yes_no(get("bekerja")) {
             Ok(v) => o.employed = v,
             Err(e) => {
-                out.rejected.push(reject("bekerja", e));
+                out.reject(reject("bekerja", e));
                 continue;
             }
         }
@@ -445,13 +528,12 @@ pub async fn import_outcomes(
             match Rupiah::parse(income) {
                 Ok(r) => o.income = Some(r),
                 Err(e) => {
-                    out.rejected
-                        .push(reject("pendapatan_bulanan", e.to_string()));
+                    out.reject(reject("pendapatan_bulanan", e.to_string()));
                     continue;
                 }
             }
         }
-        if let Err(e) = delivery::check_outcome(&st, &program, &o, today) {
+        if let Err(e) = delivery::check_outcome(st, program, &o, today) {
             let column = match e {
                 delivery::DeliveryRefusal::NotInProgram { .. } => "no_kk",
                 delivery::DeliveryRefusal::Date { .. } => "tanggal",
@@ -459,13 +541,12 @@ pub async fn import_outcomes(
                 | delivery::DeliveryRefusal::TooLarge { .. } => "pendapatan_bulanan",
                 _ => "",
             };
-            out.rejected.push(reject(column, e.to_string()));
+            out.reject(reject(column, e.to_string()));
             continue;
         }
         good.push(o);
     }
-    out.accepted = store.append_outcomes(&good, actor.user_id).await?;
-    Ok(out)
+    Ok((out, good))
 }
 
 /// The latest observation per (household, day): corrections replace earlier rows.

@@ -109,6 +109,17 @@ impl Env {
     }
 }
 
+/// Imports outcome CSV text as a file would be read.
+async fn import_text(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    csv: &str,
+) -> anyhow::Result<delivery::OutcomeImport> {
+    let table = sejahtera_app::input::read_table_bytes("outcomes.csv", csv.as_bytes().to_vec())?;
+    delivery::import_outcomes_table(store, actor, id, table, today()).await
+}
+
 fn refusal(e: anyhow::Error) -> String {
     assert!(
         e.downcast_ref::<Refusal>().is_some() || e.downcast_ref::<DeliveryRefusal>().is_some(),
@@ -602,10 +613,9 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
          \n\
          {b},2026-09-01,tidak,800000,tidak\n"
     );
-    let report = delivery::import_outcomes(store, &actor, id, csv.as_bytes(), today())
-        .await
-        .unwrap();
+    let report = import_text(store, &actor, id, &csv).await.unwrap();
     assert_eq!(report.accepted, 3);
+    assert_eq!((report.rejected_total, report.more_rejected), (5, 0));
     let rejects: Vec<(u64, &str)> = report
         .rejected
         .iter()
@@ -627,15 +637,9 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
         report.rejected[2]
     );
     // A bad header stores nothing.
-    let e = delivery::import_outcomes(
-        store,
-        &actor,
-        id,
-        "no_kk,tanggal,gaji\n".as_bytes(),
-        today(),
-    )
-    .await
-    .unwrap_err();
+    let e = import_text(store, &actor, id, "no_kk,tanggal,gaji\n")
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("unknown column \"gaji\""), "{e}");
     // The correction of 2026-06-01 replaces the first observation of that day.
     let latest = delivery::latest_outcomes(&store.outcomes(id).await.unwrap());
@@ -761,4 +765,82 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect() {
             p.name
         );
     }
+}
+
+#[tokio::test]
+async fn outcome_imports_report_a_bounded_number_of_rejects_and_refuse_huge_records() {
+    let (_dir, store, regions) = registry().await;
+    let actor = operator(AGENCY);
+    let id = create(&store, &regions, &actor, &program("Batas impor", 0))
+        .await
+        .unwrap();
+    // 200,000 bad lines (the review's 2 MB file of `1`): every one is counted,
+    // only the first MAX_LISTED_REJECTS are listed.
+    let mut csv = String::from("no_kk,tanggal\n");
+    for _ in 0..200_000 {
+        csv.push_str("1\n");
+    }
+    let report = import_text(&store, &actor, id, &csv).await.unwrap();
+    assert_eq!(report.accepted, 0);
+    assert_eq!(report.rejected_total, 200_000);
+    assert_eq!(report.rejected.len(), delivery::MAX_LISTED_REJECTS);
+    assert_eq!(
+        report.more_rejected,
+        200_000 - delivery::MAX_LISTED_REJECTS as u64
+    );
+    assert_eq!(
+        (report.rejected[0].line, report.rejected[0].column.as_str()),
+        (2, "no_kk")
+    );
+    let listed: usize = report.rejected.iter().map(|r| r.reason.len() + 16).sum();
+    assert!(listed < 200_000, "{listed} bytes listed");
+    // A reason quoting a long cell is cut.
+    let long = format!(
+        "no_kk,tanggal,usaha\n1234567890123456,2026-09-01,{}\n",
+        "x".repeat(100_000)
+    );
+    let report = import_text(&store, &actor, id, &long).await.unwrap();
+    assert_eq!(report.rejected_total, 1);
+    assert!(report.rejected[0].reason.chars().count() < 400);
+    // Blank rows (the review's 20 MB of blank rows) are skipped, as in the registry import.
+    let blank = format!("no_kk;tanggal\n{}", ";\n".repeat(100_000));
+    let report = import_text(&store, &actor, id, &blank).await.unwrap();
+    assert_eq!(report, delivery::OutcomeImport::default());
+    // A record over the reader's limit is refused whole, naming the limit.
+    let huge = format!(
+        "no_kk,tanggal\n1234567890123456,\"{}\"\n",
+        "9".repeat(sejahtera_app::input::MAX_RECORD_BYTES + 10)
+    );
+    let e = import_text(&store, &actor, id, &huge).await.unwrap_err();
+    assert!(
+        matches!(e.downcast_ref::<Denied>(), Some(Denied::Invalid(_))),
+        "{e}"
+    );
+    assert!(e.to_string().contains("line 2"), "{e}");
+    assert!(
+        e.to_string().contains("1048576") || e.to_string().contains("1,048,576"),
+        "{e}"
+    );
+    // So is a record with too many fields.
+    let wide = format!(
+        "no_kk,tanggal\n{}\n",
+        ",".repeat(sejahtera_app::input::MAX_FIELDS + 1)
+    );
+    let e = import_text(&store, &actor, id, &wide).await.unwrap_err();
+    assert!(e.to_string().contains("fields"), "{e}");
+    // Another agency may not import, and its file is never read.
+    let other = operator("Dinas Pertanian");
+    let e = delivery::import_outcomes(
+        &store,
+        &other,
+        id,
+        std::path::Path::new("/nonexistent/outcomes.csv"),
+        today(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e.downcast_ref::<Denied>(), Some(Denied::Forbidden(_))),
+        "{e}"
+    );
 }

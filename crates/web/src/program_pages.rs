@@ -947,9 +947,9 @@ async fn import_outcomes(
     let file = form
         .file
         .ok_or_else(|| bad("no file was uploaded".into()))?;
-    let csv = std::fs::File::open(file.path())
-        .map_err(|e| PageError::new(Failure::Internal(e.into()), lang))?;
-    match delivery::import_outcomes(&st.store, &s.actor, id, csv, today_in_indonesia()).await {
+    match delivery::import_outcomes(&st.store, &s.actor, id, file.path(), today_in_indonesia())
+        .await
+    {
         Ok(report) => {
             detail_page(
                 &st,
@@ -968,7 +968,10 @@ async fn import_outcomes(
             )
             .await
         }
-        Err(e) => after(&st, lang, &s, id, "outcome", Err(Failure::of_program(e))).await,
+        Err(e) => {
+            let f = crate::upload::staged_failure(&file, Failure::of_program(e));
+            after(&st, lang, &s, id, "outcome", Err(f)).await
+        }
     }
 }
 

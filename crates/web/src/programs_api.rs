@@ -646,10 +646,10 @@ async fn import_outcomes(
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
     let file = crate::upload::stage_body(body, "outcomes.csv", &["csv"]).await?;
-    let csv = std::fs::File::open(file.path()).map_err(|e| Failure::Internal(e.into()))?;
-    let report = delivery::import_outcomes(&st.store, &s.actor, id, csv, today_in_indonesia())
-        .await
-        .map_err(fail)?;
+    let report =
+        delivery::import_outcomes(&st.store, &s.actor, id, file.path(), today_in_indonesia())
+            .await
+            .map_err(|e| crate::upload::staged_failure(&file, Failure::of_program(e)))?;
     Ok(crate::api::private_json(report))
 }
 

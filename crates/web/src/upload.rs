@@ -36,6 +36,15 @@ pub fn staging_failure(e: UploadError) -> Failure {
     }
 }
 
+/// A failure about a staged file as the user may see it: a message naming the
+/// server's temporary path names the uploaded file instead.
+pub fn staged_failure(file: &StagedFile, f: Failure) -> Failure {
+    match f {
+        Failure::BadRequest(m) => Failure::BadRequest(file.describe(&m)),
+        other => other,
+    }
+}
+
 /// Writes chunks to the staged file, refusing past the limit.
 struct Sink {
     file: tokio::fs::File,

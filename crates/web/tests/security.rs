@@ -635,3 +635,94 @@ async fn import_errors_name_the_users_file_not_a_server_path() {
     assert!(!message(&v).contains(&tmp), "{v}");
     app.stop().await;
 }
+
+/// The id of a demo program run by the demo agency operator.
+async fn agency_program(app: &TestApp) -> i64 {
+    let (_, list) = get_json(&app.client(), app.url("/api/v1/programs")).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["agency"] == sejahtera_app::demo_programs::AGENCY_P3A_KUPANG)
+        .and_then(|p| p["id"].as_i64())
+        .expect("the demo agency runs a program")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_outcome_imports_give_a_bounded_report_and_do_not_stall_healthz() {
+    let app = TestApp::with_demo().await;
+    let (agency, csrf) = app.api_login("agency").await;
+    let id = agency_program(&app).await;
+    // Two imports of 4 MB of bad lines at once (as many as the server's worker threads).
+    let mut body = b"no_kk,tanggal\n".to_vec();
+    body.extend(std::iter::repeat_n(*b"1\n", 2_000_000).flatten());
+    let mut imports = Vec::new();
+    for _ in 0..2 {
+        let (c, url, csrf, body) = (
+            agency.clone(),
+            app.url(&format!("/api/v1/programs/{id}/outcomes/import")),
+            csrf.clone(),
+            body.clone(),
+        );
+        imports.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            (status, text)
+        }));
+    }
+    // Meanwhile the server answers at once.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.client().get(app.url("/healthz")).send(),
+    )
+    .await
+    .expect("/healthz answered within 5 s during two large imports")
+    .unwrap();
+    assert!(r.status().is_success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    for t in imports {
+        let (status, text) = t.await.unwrap();
+        assert_eq!(status, 200, "{}", &text[..text.len().min(500)]);
+        // The report lists the first rejects and counts the rest: a bounded answer.
+        assert!(text.len() < 1_000_000, "{} bytes", text.len());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["rejected_total"], 2_000_000);
+        assert_eq!(
+            v["rejected"].as_array().unwrap().len(),
+            sejahtera_app::delivery::MAX_LISTED_REJECTS
+        );
+        assert_eq!(
+            v["more_rejected"],
+            2_000_000 - sejahtera_app::delivery::MAX_LISTED_REJECTS as u64
+        );
+    }
+    // A record over the reader's limit is refused with a message naming the limit,
+    // not the server's temporary path.
+    let mut huge = b"no_kk,tanggal\n1234567890123456,\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'9', (1 << 20) + 10));
+    huge.extend_from_slice(b"\"\n");
+    let r = agency
+        .post(app.url(&format!("/api/v1/programs/{id}/outcomes/import")))
+        .header("x-csrf-token", &csrf)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(message(&v).contains("line 2"), "{v}");
+    assert!(
+        !message(&v).contains(&std::env::temp_dir().display().to_string()),
+        "{v}"
+    );
+    app.stop().await;
+}

@@ -713,9 +713,7 @@ async fn run_with(
             println!("recorded the outcome of household {kk} on {date}");
         }
         Action::OutcomesImport { id, file, rejects } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let r = import_outcomes(store, &console, id, text.as_bytes(), today_in_indonesia())
+            let r = import_outcomes(store, &console, id, &file, today_in_indonesia())
                 .await
                 .with_context(|| {
                     format!(
@@ -746,8 +744,16 @@ async fn run_with(
                 }
                 w.flush()?;
             }
-            println!("accepted {}, rejected {}", r.accepted, r.rejected.len());
-            if !r.rejected.is_empty() {
+            if r.more_rejected > 0 {
+                eprintln!(
+                    "{}: and {} more rejected rows (the first {} are listed)",
+                    file.display(),
+                    r.more_rejected,
+                    r.rejected.len()
+                );
+            }
+            println!("accepted {}, rejected {}", r.accepted, r.rejected_total);
+            if r.rejected_total > 0 {
                 return Ok(ExitCode::from(1));
             }
         }
