@@ -383,6 +383,17 @@ pub async fn import_outcomes(
     .await
 }
 
+/// Whether `actor` may import outcomes into the program (the check of
+/// [`import_outcomes`]), for callers that must decide before receiving a file.
+pub async fn may_import_outcomes(
+    store: &Store,
+    actor: &Actor,
+    program_id: i64,
+) -> anyhow::Result<()> {
+    runnable(store, actor, program_id, "importing outcomes").await?;
+    Ok(())
+}
+
 /// [`import_outcomes`] from a table already opened (e.g. with
 /// [`crate::input::read_table_bytes`]).
 pub async fn import_outcomes_table(

@@ -580,10 +580,14 @@ async fn import_upload(
         .registry_writer()
         .map_err(|e| PageError::new(e, lang))?;
     let bad = |m: String| PageError::new(Failure::BadRequest(m), lang);
-    let mut form = crate::upload::read_form(multipart, &["csrf", "kind"], &["csv", "xlsx"])
+    // The role was checked above; the CSRF token (the form's first field) is
+    // checked before the file is staged, and again once the form is read.
+    let mut form =
+        crate::upload::read_form(multipart, &["csrf", "kind"], &["csv", "xlsx"], |text| {
+            check_csrf(&s, text.get("csrf").map(String::as_str))
+        })
         .await
         .map_err(|e| PageError::new(e, lang))?;
-    // CSRF is checked before anything is read into the registry.
     check_csrf(&s, form.text.get("csrf").map(String::as_str))
         .map_err(|e| PageError::new(e, lang))?;
     let kind = match form.text.get("kind").map(String::as_str) {

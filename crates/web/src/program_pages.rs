@@ -939,9 +939,16 @@ async fn import_outcomes(
 ) -> PageResult {
     let s = user.staff().map_err(|e| PageError::new(e, lang))?;
     let bad = |m: String| PageError::new(Failure::BadRequest(m), lang);
-    let form = crate::upload::read_form(multipart, &["csrf"], &["csv", "txt"])
+    // The program permission is checked before the body is read, the CSRF token
+    // (the form's first field) before the file is staged.
+    delivery::may_import_outcomes(&st.store, &s.actor, id)
         .await
-        .map_err(|e| PageError::new(e, lang))?;
+        .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
+    let form = crate::upload::read_form(multipart, &["csrf"], &["csv", "txt"], |text| {
+        check_csrf(&s, text.get("csrf").map(String::as_str))
+    })
+    .await
+    .map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, form.text.get("csrf").map(String::as_str))
         .map_err(|e| PageError::new(e, lang))?;
     let file = form

@@ -645,6 +645,10 @@ async fn import_outcomes(
 ) -> ApiResult<Response> {
     let s = user.staff()?;
     check_csrf_header(&s, &headers)?;
+    // Who may import is decided before one byte of the body is staged.
+    delivery::may_import_outcomes(&st.store, &s.actor, id)
+        .await
+        .map_err(fail)?;
     let file = crate::upload::stage_body(body, "outcomes.csv", &["csv"]).await?;
     let report =
         delivery::import_outcomes(&st.store, &s.actor, id, file.path(), today_in_indonesia())

@@ -4,6 +4,11 @@
 //! memory and one over [`MAX_UPLOAD_BYTES`] is refused with 413 as soon as it
 //! passes the limit. The small text fields of a form (CSRF token, kind) are read
 //! with a limit of their own.
+//!
+//! Nothing is staged for a request that may not upload: handlers check the
+//! session, the CSRF token and the role (or the program permission) before the
+//! body is read — for a multipart form the CSRF field must come before the file
+//! (see [`read_form`]).
 
 use std::collections::HashMap;
 
@@ -119,11 +124,21 @@ pub struct UploadForm {
 /// Reads a multipart form: the text fields named in `text_fields` (each at most
 /// 4 KiB), and the field `file`, streamed to disk with an extension among
 /// `allowed`. Other fields are skipped without being kept.
+///
+/// Nothing is written to disk before `before_file` accepts the text fields read
+/// so far: it is called when the file field begins (fields are read in the order
+/// the browser sends them, which is the form's order), so a form must put its
+/// `csrf` field before the file — the console's forms do — and a request whose
+/// token comes after the file, or is missing or wrong, is refused before one byte
+/// of the file is staged. The caller checks the session and the role before
+/// calling this.
 pub async fn read_form(
     mut multipart: Multipart,
     text_fields: &[&'static str],
     allowed: &[&str],
+    before_file: impl FnOnce(&HashMap<&'static str, String>) -> Result<(), Failure>,
 ) -> Result<UploadForm, Failure> {
+    let mut before_file = Some(before_file);
     let mut out = UploadForm {
         text: HashMap::new(),
         file: None,
@@ -141,6 +156,14 @@ pub async fn read_form(
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
+            match before_file.take() {
+                Some(check) => check(&out.text)?,
+                None => {
+                    return Err(Failure::BadRequest(
+                        "the form has more than one file field".into(),
+                    ));
+                }
+            }
             let file_name = field.file_name().unwrap_or("upload.csv").to_string();
             let staged = StagedFile::new(&file_name, allowed).map_err(staging_failure)?;
             let mut sink = Sink::create(&staged).await?;

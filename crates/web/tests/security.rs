@@ -726,3 +726,150 @@ async fn large_outcome_imports_give_a_bounded_report_and_do_not_stall_healthz() 
     );
     app.stop().await;
 }
+
+/// Signs in through the API without a cookie jar: the session cookie (`name=value`)
+/// and the CSRF token.
+async fn session_cookie(app: &TestApp, user: &str) -> (String, String) {
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "login as {user}");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let v: Value = r.json().await.unwrap();
+    (cookie, v["csrf_token"].as_str().unwrap().to_string())
+}
+
+/// Sends a POST announcing a 60 MiB body but only `start` of it, and returns the
+/// status the server answers with while the rest never comes (`None` when it keeps
+/// waiting for the body for 5 s: it was reading — staging — the upload).
+async fn answer_before_the_body(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    start: &[u8],
+) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.url("").trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\n",
+        60 * 1024 * 1024
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(start).await.unwrap();
+    // More of the file than any buffer would hold before a handler runs.
+    let _ = s.write_all(&vec![b'1'; 256 * 1024]).await;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let mut buf = [0u8; 1024];
+        while !got.windows(2).any(|w| w == b"\r\n") {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()?;
+    let line = String::from_utf8_lossy(&got).to_string();
+    line.split(' ').nth(1).and_then(|c| c.parse().ok())
+}
+
+#[tokio::test]
+async fn uploads_are_refused_before_they_are_staged() {
+    let app = TestApp::with_demo().await;
+    let program = agency_program(&app).await;
+    let outcomes_api = format!("/api/v1/programs/{program}/outcomes/import");
+    let outcomes_page = format!("/staff/programs/{program}/outcomes/import");
+    // Roles that may not import: refused at once, while the body is still coming.
+    for user in ["planner", "auditor", "op.oebobo"] {
+        let (cookie, csrf) = session_cookie(&app, user).await;
+        let h = [
+            ("cookie", cookie.as_str()),
+            ("x-csrf-token", csrf.as_str()),
+            ("content-type", "text/csv"),
+        ];
+        assert_eq!(
+            answer_before_the_body(&app, &outcomes_api, &h, b"no_kk,tanggal\n").await,
+            Some(403),
+            "{user}: outcome import (API)"
+        );
+    }
+    for user in ["planner", "auditor", "agency"] {
+        let (cookie, csrf) = session_cookie(&app, user).await;
+        let h = [
+            ("cookie", cookie.as_str()),
+            ("x-csrf-token", csrf.as_str()),
+            ("content-type", "text/csv"),
+        ];
+        assert_eq!(
+            answer_before_the_body(
+                &app,
+                "/api/v1/imports/households?format=csv",
+                &h,
+                b"no_kk\n"
+            )
+            .await,
+            Some(403),
+            "{user}: registry import (API)"
+        );
+    }
+    // The console forms: the role first, then the CSRF field, which must come before the file.
+    let multipart = |csrf: Option<&str>, file_first: bool| {
+        let csrf_part = csrf
+            .map(|t| {
+                format!("--XYZ\r\ncontent-disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
+            })
+            .unwrap_or_default();
+        let kind = "--XYZ\r\ncontent-disposition: form-data; name=\"kind\"\r\n\r\nhouseholds\r\n";
+        let file = "--XYZ\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\ncontent-type: text/csv\r\n\r\nno_kk,tanggal\r\n";
+        if file_first {
+            format!("{kind}{file}{csrf_part}")
+        } else {
+            format!("{csrf_part}{kind}{file}")
+        }
+    };
+    let form_type = "multipart/form-data; boundary=XYZ";
+    let (cookie, csrf) = session_cookie(&app, "planner").await;
+    let h = [("cookie", cookie.as_str()), ("content-type", form_type)];
+    for path in ["/staff/import", outcomes_page.as_str()] {
+        let body = multipart(Some(&csrf), false);
+        assert_eq!(
+            answer_before_the_body(&app, path, &h, body.as_bytes()).await,
+            Some(403),
+            "planner: {path}"
+        );
+    }
+    for (user, path) in [
+        ("admin", "/staff/import"),
+        ("agency", outcomes_page.as_str()),
+    ] {
+        let (cookie, csrf) = session_cookie(&app, user).await;
+        let h = [("cookie", cookie.as_str()), ("content-type", form_type)];
+        for body in [
+            multipart(Some(&csrf), true),
+            multipart(None, false),
+            multipart(Some("wrong"), false),
+        ] {
+            assert_eq!(
+                answer_before_the_body(&app, path, &h, body.as_bytes()).await,
+                Some(403),
+                "{user}: {path}: {body}"
+            );
+        }
+    }
+    app.stop().await;
+}
