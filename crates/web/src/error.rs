@@ -3,7 +3,8 @@
 //!
 //! The same failure renders as an HTML page for the portal and console
 //! ([`PageError`]) and as a JSON body `{"error":{"code":…,"message":…}}` for the
-//! API ([`ApiError`]).
+//! API ([`ApiError`]). Every error answer, page or JSON (including the framework's
+//! rejections wrapped into the envelope), carries `Cache-Control: no-store`.
 
 use std::time::Duration;
 
@@ -177,7 +178,7 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let body = serde_json::json!({"error": {"code": f.code(), "message": message}});
-        f.retry_after((f.status(), Json(body)).into_response())
+        no_store(f.retry_after((f.status(), Json(body)).into_response()))
     }
 }
 
@@ -229,8 +230,16 @@ impl IntoResponse for PageError {
         let html = page
             .render()
             .unwrap_or_else(|_| "<!doctype html><title>error</title>error".into());
-        f.retry_after((f.status(), Html(html)).into_response())
+        no_store(f.retry_after((f.status(), Html(html)).into_response()))
     }
+}
+
+/// Marks an answer as not to be stored by any cache: error answers may echo the
+/// request (a KK number in a refusal), and a shared cache must not keep them.
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// Makes every answer under `/api/` JSON: a 4xx or 5xx that is not JSON already
@@ -249,7 +258,11 @@ pub(crate) async fn api_json_errors(
     if !api {
         return r;
     }
-    as_envelope(r).await
+    let r = as_envelope(r).await;
+    if r.status().is_client_error() || r.status().is_server_error() {
+        return no_store(r);
+    }
+    r
 }
 
 fn is_json(r: &Response) -> bool {

@@ -873,3 +873,79 @@ async fn uploads_are_refused_before_they_are_staged() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn error_answers_are_not_stored_by_caches() {
+    let app = TestApp::with_demo().await;
+    let (agency, csrf) = app.api_login("agency").await;
+    let no_store = |r: &reqwest::Response| {
+        r.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    // A refusal of a handler (409, may echo what was sent).
+    let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
+        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
+        "eligibility": "di_wilayah(\"53.71\")"});
+    let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
+    // The framework's rejections wrapped into the envelope: malformed JSON, unknown path.
+    let r = agency
+        .post(app.url("/api/v1/programs"))
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
+    let r = app
+        .client()
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
+    // Not signed in (401) and an error page.
+    let r = app
+        .client()
+        .get(app.url("/api/v1/referrals"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
+    let r = app
+        .client()
+        .get(app.url("/program/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn referral_lists_range_check_the_program_id() {
+    let app = TestApp::with_demo().await;
+    let (agency, _) = app.api_login("agency").await;
+    for bad in ["-5", "0"] {
+        let (status, v) = get_json(
+            &agency,
+            app.url(&format!("/api/v1/referrals?program={bad}")),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {v}");
+        assert!(message(&v).starts_with("program"), "{v}");
+    }
+    let id = agency_program(&app).await;
+    let (status, _) = get_json(&agency, app.url(&format!("/api/v1/referrals?program={id}"))).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}
