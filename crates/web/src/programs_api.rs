@@ -495,6 +495,9 @@ async fn referrals(
     Query(q): Query<ReferralQuery>,
 ) -> ApiResult<Response> {
     let s = user.required()?;
+    if let Some(p) = q.program {
+        limits::id("program", p)?;
+    }
     let items: Vec<Value> = delivery::referrals_for(&st.store, &s.actor, q.program)
         .await
         .map_err(fail)?
