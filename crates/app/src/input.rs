@@ -698,6 +698,93 @@ fn sheet_table(path: &Path, sheet: SheetCells) -> Result<Table, InputError> {
     })
 }
 
+/// The most bytes the shared strings of an .xlsx file may hold once decompressed
+/// (calamine keeps every shared string in memory).
+pub const MAX_SHARED_STRINGS_BYTES: u64 = 256 << 20;
+
+/// Checks an .xlsx package before calamine opens it. calamine reserves room for as
+/// many shared strings as the file's `uniqueCount` says (`uniqueCount="10000000000"`
+/// in a 1.6 KB file asked for 240 GB and aborted) and keeps every shared string in
+/// memory, so the declared count is checked against [`MAX_CELLS`] and the strings'
+/// decompressed size — counted while decompressing, not taken from the zip
+/// header, which can lie — against [`MAX_SHARED_STRINGS_BYTES`].
+fn check_xlsx_package<R: Read + Seek>(path: &Path, r: &mut R) -> Result<(), InputError> {
+    let too_large = |reason: String| InputError::TooLarge {
+        path: path.display().to_string(),
+        reason,
+    };
+    {
+        let mut zip = zip::ZipArchive::new(&mut *r).map_err(|e| unreadable(path, e))?;
+        let parts: Vec<String> = zip
+            .file_names()
+            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+            .filter(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+            .collect();
+        for name in parts {
+            let mut part = zip.by_name(&name).map_err(|e| unreadable(path, e))?;
+            let mut head = Vec::with_capacity(64 * 1024);
+            (&mut part)
+                .take(64 * 1024)
+                .read_to_end(&mut head)
+                .map_err(|e| unreadable(path, e))?;
+            // The `<sst …>` start tag and its counts come first.
+            let Some(start) = find(&head, b"sst ").or_else(|| find(&head, b"sst>")) else {
+                return Err(unreadable(
+                    path,
+                    format!("{name}: no <sst> element in its first 64 KiB"),
+                ));
+            };
+            let tag_end = head[start..]
+                .iter()
+                .position(|b| *b == b'>')
+                .map_or(head.len(), |e| start + e);
+            let tag = &head[start..tag_end];
+            for attr in [&b"uniqueCount=\""[..], &b"count=\""[..]] {
+                if let Some(at) = find(tag, attr) {
+                    let digits: Vec<u8> = tag[at + attr.len()..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_digit())
+                        .copied()
+                        .collect();
+                    let n: u128 = std::str::from_utf8(&digits)
+                        .ok()
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or(u128::MAX);
+                    if n > MAX_CELLS as u128 {
+                        return Err(too_large(format!(
+                            "{name} declares {} shared strings; at most {MAX_CELLS} are read",
+                            String::from_utf8_lossy(&digits)
+                        )));
+                    }
+                }
+            }
+            // Count the rest while decompressing.
+            let mut total = head.len() as u64;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = part.read(&mut buf).map_err(|e| unreadable(path, e))?;
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+                if total > MAX_SHARED_STRINGS_BYTES {
+                    return Err(too_large(format!(
+                        "{name} holds more than {} MiB of shared strings",
+                        MAX_SHARED_STRINGS_BYTES >> 20
+                    )));
+                }
+            }
+        }
+    }
+    r.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| unreadable(path, e))?;
+    Ok(())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 /// Reads the first sheet of a workbook. .xlsx/.xlsm/.xlsb are streamed cell by cell;
 /// .xls/.ods are parsed whole by calamine when opened, so they are refused above
 /// [`MAX_LEGACY_WORKBOOK_BYTES`] and their extent is checked before it is used.
@@ -716,6 +803,8 @@ fn read_workbook<RS: Read + Seek + Send + 'static>(
     };
     match ext.as_str() {
         "xlsx" | "xlsm" => {
+            let mut rs = rs;
+            check_xlsx_package(path, &mut rs)?;
             let mut wb: Xlsx<RS> = Xlsx::new(rs).map_err(|e| unreadable(path, e))?;
             let first = wb.sheet_names().first().cloned().ok_or_else(empty)?;
             let mut reader = wb
@@ -899,6 +988,36 @@ mod tests {
             msg,
             "households.xlsx: sheet \"Sheet1\" spans 1048576 rows × 16384 columns (A1:XFD1048576); at most 256 columns and 2,000,000 rows are read"
         );
+    }
+
+    /// calamine reserved `uniqueCount` shared strings before any other check: a
+    /// 1.6 KB file declaring 10^10 of them asked for 240 GB and aborted.
+    #[test]
+    fn xlsx_declaring_ten_billion_shared_strings_is_refused_not_allocated() {
+        for (bytes, count) in [
+            (
+                &include_bytes!("../tests/data/shared-strings-uniquecount-1e10.xlsx")[..],
+                "10000000000",
+            ),
+            (
+                &include_bytes!("../tests/data/shared-strings-uniquecount-1e17.xlsx")[..],
+                "99999999999999999",
+            ),
+        ] {
+            assert!(bytes.len() < 2048);
+            let msg = too_large(read_table_bytes("warga.xlsx", bytes.to_vec()));
+            assert!(
+                msg.contains(&format!("declares {count} shared strings")),
+                "{msg}"
+            );
+        }
+        // An ordinary workbook with shared strings still reads.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "nama").unwrap();
+        ws.write_string(1, 0, "Siti").unwrap();
+        let t = read_table_bytes("ok.xlsx", wb.save_to_buffer().unwrap()).unwrap();
+        assert_eq!(t.header, ["nama"]);
     }
 
     /// A sheet whose `<dimension>` claims a small range but whose cells lie far apart is
