@@ -57,7 +57,11 @@ fn an_agency_operator_needs_a_region() {
     assert!(text(&o).contains("needs the region"), "{}", text(&o));
     let o = add(&["--region", "53.71.04.1001"]);
     assert!(!o.status.success());
-    assert!(text(&o).contains("not a known regency or province"), "{}", text(&o));
+    assert!(
+        text(&o).contains("not a known regency or province"),
+        "{}",
+        text(&o)
+    );
     let o = add(&["--region", "53.71"]);
     assert!(o.status.success(), "{}", text(&o));
     // Another region later; only agency operators have one.
@@ -65,7 +69,16 @@ fn an_agency_operator_needs_a_region() {
     assert!(o.status.success(), "{}", text(&o));
     let o = run(
         &db,
-        &["user", "add", "--role", "planner", "--name", "perencana", "--region", "53.71"],
+        &[
+            "user",
+            "add",
+            "--role",
+            "planner",
+            "--name",
+            "perencana",
+            "--region",
+            "53.71",
+        ],
         "kata-sandi-panjang\n",
     );
     assert!(!o.status.success());
