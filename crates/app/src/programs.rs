@@ -57,10 +57,15 @@ pub async fn create(
             "a program named {name:?} already exists; choose another name"
         )))
     };
-    if existing
-        .iter()
-        .any(|p| p.name.trim() == program.name.trim())
-    {
+    // Names differing only in case or spacing (a no-break space, a double space)
+    // read as the same program to anyone looking at a list.
+    let key = |name: &str| {
+        name.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    if existing.iter().any(|p| key(&p.name) == key(&program.name)) {
         return Err(taken(&program.name));
     }
     match store.create_program(program, actor.user_id).await {

@@ -286,6 +286,13 @@ async fn a_duplicate_program_name_is_a_409_with_a_message() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "refused");
     assert!(message(&v).contains("already exists"), "{v}");
+    // The same name in other case or with other spaces is the same name.
+    let body = json!({"name": "pelatihan  menjahit\u{a0}perempuan KOTA Kupang ", "sector": "pemberdayaan_perempuan",
+        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
+        "eligibility": "di_wilayah(\"53.71\")"});
+    let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
+    assert_eq!(r.status(), 409);
     app.stop().await;
 }
 
