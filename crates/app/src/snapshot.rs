@@ -241,18 +241,8 @@ pub async fn load(
                 if no_kk.last() != Some(&kk) {
                     return Ok(()); // no stored household (cannot happen with foreign keys)
                 }
-                let umur = reference_date
-                    .years_since(p.tanggal_lahir)
-                    .map(|y| y.min(i16::MAX as u32) as i16);
-                let codes = [
-                    code_index(Some(p.jenis_kelamin)),
-                    code_index(p.hubungan),
-                    code_index(p.pendidikan),
-                    code_index(p.sektor),
-                    code_index(p.disabilitas),
-                    code_index(p.status_kawin),
-                ];
-                cols.push_member(umur, codes);
+                let m = member_row(&p, reference_date);
+                cols.push_member(m.umur, m.codes);
                 if with_pii
                     && p.hubungan == Some(sejahtera_domain::codes::Hubungan::Kepala)
                     && let Some(last) = heads.last_mut()
@@ -291,7 +281,7 @@ pub fn household_row(
     welfare: Option<(f64, u8)>,
     reference_date: NaiveDate,
 ) -> sejahtera_domain::eligibility::HouseholdRow {
-    use sejahtera_domain::eligibility::{HouseholdRow, MemberRow};
+    use sejahtera_domain::eligibility::HouseholdRow;
     let h = household;
     HouseholdRow {
         village: h.kode_wilayah.clone(),
@@ -310,20 +300,29 @@ pub fn household_row(
         ],
         members: members
             .iter()
-            .map(|p| MemberRow {
-                umur: reference_date
-                    .years_since(p.tanggal_lahir)
-                    .map(|y| y.min(i16::MAX as u32) as i16),
-                codes: [
-                    code_index(Some(p.jenis_kelamin)),
-                    code_index(p.hubungan),
-                    code_index(p.pendidikan),
-                    code_index(p.sektor),
-                    code_index(p.disabilitas),
-                    code_index(p.status_kawin),
-                ],
-            })
+            .map(|p| member_row(p, reference_date))
             .collect(),
+    }
+}
+
+/// A person as the eligibility evaluators see them: age in whole years at
+/// `reference_date`, coded fields in `MEMBER_CODES` order.
+fn member_row(
+    p: &sejahtera_domain::registry::Person,
+    reference_date: NaiveDate,
+) -> sejahtera_domain::eligibility::MemberRow {
+    sejahtera_domain::eligibility::MemberRow {
+        umur: reference_date
+            .years_since(p.tanggal_lahir)
+            .map(|y| y.min(i16::MAX as u32) as i16),
+        codes: [
+            code_index(Some(p.jenis_kelamin)),
+            code_index(p.hubungan),
+            code_index(p.pendidikan),
+            code_index(p.sektor),
+            code_index(p.disabilitas),
+            code_index(p.status_kawin),
+        ],
     }
 }
 
