@@ -591,12 +591,15 @@ pub struct ProgramStats {
     pub program: i64,
     /// Households that have ever held a place (enrolled at some time).
     pub participants: u64,
-    /// Current status counts: enrolled, active, graduated, exited (candidates are not counted).
-    pub by_status: BTreeMap<String, u64>,
+    /// Current status counts: enrolled, active, graduated, exited (candidates are not
+    /// counted), protected as a table whose total (`participants`) is published.
+    pub by_status: BTreeMap<String, Cell>,
     /// Participants per district and sex.
     pub by_district: Vec<DistrictParticipants>,
     /// Graduated / (graduated + exited); `None` while nobody has graduated and
-    /// the program is still running (early exits alone would read as 0 %).
+    /// the program is still running (early exits alone would read as 0 %), and
+    /// suppressed (`None`) when fewer than [`MIN_PUBLIC_CELL`] participants have
+    /// finished or the graduated or exited count is suppressed (the rate would give it away).
     pub graduation_rate: Option<f64>,
     /// Participants whose latest observation says they run a business.
     pub businesses_started: u64,
@@ -604,14 +607,17 @@ pub struct ProgramStats {
     pub followed_up: u64,
     /// Training sessions held.
     pub sessions: u64,
-    /// Present marks / attendance marks (`None` without attendance).
+    /// Present marks / attendance marks (`None` without attendance, or with fewer
+    /// than [`MIN_PUBLIC_CELL`] marks).
     pub attendance_rate: Option<f64>,
     /// Mentoring visits.
     pub visits: u64,
-    /// Referrals by current status.
-    pub referrals: BTreeMap<String, u64>,
-    /// Credit or orders obtained through completed referrals (Rupiah).
-    pub referral_amount: i64,
+    /// Referrals by current status, protected as a table (small counts suppressed).
+    pub referrals: BTreeMap<String, Cell>,
+    /// Credit or orders obtained through completed referrals (Rupiah); `None`
+    /// (suppressed) unless at least [`MIN_PUBLIC_CELL`] completed referrals stand
+    /// behind it, so no household's own amount can be read off (0 without any).
+    pub referral_amount: Option<i64>,
 }
 
 /// Computes a program's public aggregates.
@@ -678,6 +684,15 @@ async fn stats_of(
     }
     let graduated = by_status["graduated"];
     let finished = graduated + by_status["exited"];
+    let by_status: BTreeMap<String, Cell> = {
+        let cells = protect(&by_status.values().copied().collect::<Vec<_>>());
+        by_status.into_keys().zip(cells).collect()
+    };
+    // A rate over a few households, or one beside a suppressed count it would
+    // reveal (participants minus the shown counts is `finished`), is not shown.
+    let rate_shown = finished >= MIN_PUBLIC_CELL
+        && !by_status["graduated"].suppressed
+        && !by_status["exited"].suppressed;
     let ever: HashSet<u64> = participants.iter().map(|(h, _, _)| *h).collect();
     let latest = latest_outcomes(&store.outcomes(program.id).await?);
     let mut last_business: HashMap<u64, bool> = HashMap::new();
@@ -690,11 +705,13 @@ async fn stats_of(
     }
     let attendance = store.attendance(program.id).await?;
     let present = attendance.iter().filter(|(_, _, p)| *p).count();
-    let mut referrals = BTreeMap::new();
+    let mut referrals: BTreeMap<String, u64> = BTreeMap::new();
     let mut amount: i64 = 0;
+    let mut completed = 0u64;
     for r in store.referrals(Some(program.id), None).await? {
         *referrals.entry(r.status.as_str().to_string()).or_insert(0) += 1;
         if r.status == ReferralStatus::Completed {
+            completed += 1;
             // Amounts are bounded when recorded; saturate rather than wrap for
             // anything stored before the bound existed.
             amount = amount.saturating_add(r.amount.map_or(0, |a| a.get().max(0)));
@@ -725,16 +742,21 @@ async fn stats_of(
                 })
                 .collect()
         },
-        graduation_rate: (finished > 0
+        graduation_rate: (rate_shown
+            && finished > 0
             && (graduated > 0 || program.end < crate::import::today_in_indonesia()))
         .then(|| graduated as f64 / finished as f64),
         businesses_started: last_business.values().filter(|b| **b).count() as u64,
         followed_up: followed.len() as u64,
         sessions: store.training_sessions(program.id).await?.len() as u64,
-        attendance_rate: (!attendance.is_empty()).then(|| present as f64 / attendance.len() as f64),
+        attendance_rate: (attendance.len() as u64 >= MIN_PUBLIC_CELL)
+            .then(|| present as f64 / attendance.len() as f64),
         visits: store.visits(program.id).await?.len() as u64,
-        referrals,
-        referral_amount: amount,
+        referrals: {
+            let cells = protect(&referrals.values().copied().collect::<Vec<_>>());
+            referrals.into_keys().zip(cells).collect()
+        },
+        referral_amount: (completed == 0 || completed >= MIN_PUBLIC_CELL).then_some(amount),
     })
 }
 

@@ -669,19 +669,21 @@ fn running_a_program_from_the_command_line() {
     assert_eq!(st["participants"], 1);
     assert_eq!(st["sessions"], 1);
     assert_eq!(st["visits"], 1);
-    assert_eq!(st["referral_amount"], 15_000_000);
-    assert_eq!(st["referrals"]["completed"], 1);
+    // One completed referral: its count is suppressed and its amount (one
+    // household's credit) not published.
+    assert_eq!(st["referral_amount"], serde_json::Value::Null);
+    assert_eq!(st["referrals"]["completed"]["suppressed"], true);
     assert_eq!(st["by_district"][0]["total"]["suppressed"], true);
     let o = run(&db, &["program", "stats", &program]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        stdout(&o).contains("referral amount     Rp 15.000.000"),
+        stdout(&o).contains("referral amount     suppressed (fewer than 5 completed referrals)"),
         "{}",
         text(&o)
     );
     assert!(stdout(&o).contains("<5"), "{}", text(&o));
     let kv = csv_rows(&run(&db, &["program", "stats", "6", "--format", "csv"]));
-    assert!(kv.iter().any(|r| r["key"] == "by_status.active"));
+    assert!(kv.iter().any(|r| r["key"] == "by_status.active.value"));
     let o = run(&db, &["program", "stats", "999"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 

@@ -296,10 +296,10 @@ fn full() -> Value {
             "partners": {"type": "array", "items": {"type": "object"}}}}));
         schemas.insert("ProgramStats".into(), json!({"type": "object", "properties": {
             "participants": {"type": "integer", "description": "households that have held a place"},
-            "by_status": {"type": "object"}, "by_district": {"type": "array", "items": {"type": "object", "description": "district, name, women, men, total: each {value, suppressed}; 1–4 suppressed"}},
+            "by_status": {"type": "object", "description": "each {value, suppressed}, protected as a table whose total is participants"}, "by_district": {"type": "array", "items": {"type": "object", "description": "district, name, women, men, total: each {value, suppressed}; 1–4 suppressed"}},
             "graduation_rate": {"type": "number", "nullable": true, "description": "graduated / (graduated + exited)"},
             "businesses_started": {"type": "integer"}, "followed_up": {"type": "integer"}, "sessions": {"type": "integer"},
-            "attendance_rate": {"type": "number", "nullable": true}, "visits": {"type": "integer"}, "referrals": {"type": "object"}, "referral_amount": {"type": "integer"}}}));
+            "attendance_rate": {"type": "number", "nullable": true}, "visits": {"type": "integer"}, "referrals": {"type": "object", "description": "by status, each {value, suppressed}"}, "referral_amount": {"type": "integer", "nullable": true, "description": "null (suppressed) unless at least 5 completed referrals stand behind it"}}}));
     }
     if let Some(codes) =
         s["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]

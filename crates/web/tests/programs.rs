@@ -66,9 +66,32 @@ async fn public_program_pages_and_api_show_aggregates_only() {
             }
         }
     }
-    // The sewing course ended in June 2026: it has a graduation rate.
+    // The sewing course ended in June 2026: it has graduates and a graduation rate,
+    // unless a suppressed graduated or exited count stands beside it (the rate would
+    // reveal it). Status and referral counts are protected like district cells.
     let (_, sewing) = get_json(&c, app.url("/api/v1/programs/1")).await;
-    assert!(sewing["stats"]["graduation_rate"].as_f64().unwrap() > 0.5);
+    let st = &sewing["stats"];
+    match st["graduation_rate"].as_f64() {
+        Some(r) => assert!(r > 0.5, "{st}"),
+        None => assert!(
+            st["by_status"]["graduated"]["suppressed"] == true
+                || st["by_status"]["exited"]["suppressed"] == true,
+            "{st}"
+        ),
+    }
+    assert!(
+        st["by_status"]["graduated"]["value"]
+            .as_u64()
+            .is_none_or(|g| g > 0)
+    );
+    for group in ["by_status", "referrals"] {
+        for (_, cell) in st[group].as_object().unwrap() {
+            match cell["value"].as_u64() {
+                Some(n) => assert!(n == 0 || n >= 5, "{group}: {cell}"),
+                None => assert_eq!(cell["suppressed"], true),
+            }
+        }
+    }
     // Nothing personal without signing in.
     for path in [
         "/api/v1/programs/1/enrollments",
@@ -380,7 +403,10 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles() {
     let (_, d) = get_json(&app.client(), app.url(&format!("/api/v1/programs/{a}"))).await;
     assert_eq!(d["stats"]["participants"], 2);
     assert_eq!(d["stats"]["businesses_started"], 2);
-    assert_eq!(d["stats"]["referral_amount"], 10_000_000);
+    // A single completed referral: its amount (one household's credit) is suppressed.
+    assert_eq!(d["stats"]["referral_amount"], Value::Null);
+    assert_eq!(d["stats"]["referrals"]["completed"]["suppressed"], true);
+    assert_eq!(d["stats"]["by_status"]["enrolled"]["suppressed"], true);
     assert!(!has_16_digit_number(&d.to_string()));
     // Planners read the evaluation panel; the targeting of the enrollees is scored.
     let (planner, pcsrf) = app.api_login("planner").await;

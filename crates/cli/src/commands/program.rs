@@ -856,9 +856,14 @@ fn print_stats(s: &ProgramStats, format: Format) -> anyhow::Result<()> {
         Format::Table => {
             use std::io::Write;
             let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
-            let counts = |m: &BTreeMap<String, u64>| {
+            let cell = |c: &sejahtera_app::delivery::Cell| match (c.value, c.suppressed) {
+                (Some(v), _) => Some(v.to_string()),
+                (None, true) => Some(format!("<{}", sejahtera_app::delivery::MIN_PUBLIC_CELL)),
+                (None, false) => None,
+            };
+            let counts = |m: &BTreeMap<String, sejahtera_app::delivery::Cell>| {
                 m.iter()
-                    .map(|(k, v)| format!("{k} {v}"))
+                    .map(|(k, v)| format!("{k} {}", cell(v).unwrap_or_default()))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -883,14 +888,17 @@ fn print_stats(s: &ProgramStats, format: Format) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "referral amount     {}",
-                Rupiah::new(s.referral_amount)
+                s.referral_amount.map_or_else(
+                    || {
+                        format!(
+                            "suppressed (fewer than {} completed referrals)",
+                            sejahtera_app::delivery::MIN_PUBLIC_CELL
+                        )
+                    },
+                    |a| Rupiah::new(a).to_string()
+                )
             )?;
             writeln!(out)?;
-            let cell = |c: &sejahtera_app::delivery::Cell| match (c.value, c.suppressed) {
-                (Some(v), _) => Some(v.to_string()),
-                (None, true) => Some(format!("<{}", sejahtera_app::delivery::MIN_PUBLIC_CELL)),
-                (None, false) => None,
-            };
             let mut rows = Rows::new(&["district", "name", "women", "men", "total"])
                 .numeric(&["women", "men", "total"]);
             for d in &s.by_district {
