@@ -261,7 +261,8 @@ fn core() -> Value {
             "responses": {"200": ok("A page of users", paged(json!({"$ref": "#/components/schemas/User"}))), "401": err("Not signed in"), "403": err("Not an admin")}},
           "post": {"summary": "Create a user (admin)", "security": [{"session": []}], "parameters": [csrf()],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "role", "password"], "properties": {
-                "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
+                "username": {"type": "string"}, "display_name": {"type": "string"},
+                "role": {"type": "string", "enum": ["admin", "planner", "agency_operator", "village_operator", "auditor", "partner", "citizen"]},
                 "villages": {"type": "array", "items": region_code_schema()}, "password": {"type": "string", "format": "password", "minLength": 10},
                 "agency": {"type": "string"}, "region": agency_region_schema(), "partner": id_schema()}}}}},
             "responses": {"201": ok("Created", json!({"type": "object"})), "400": err("Invalid field"), "401": err("Not signed in"), "403": err("Not an admin")}}},
@@ -421,6 +422,18 @@ fn bound(name: &str, schema: &mut Value) {
             o.entry("maximum").or_insert(json!(max));
         }
         Some("string") if !o.contains_key("enum") && !o.contains_key("format") => {
+            match name {
+                // KK and NIK numbers: 16 digits (surrounding spaces are trimmed).
+                "no_kk" | "participant" => {
+                    o.entry("pattern").or_insert(json!("^\\s*[0-9]{16}\\s*$"));
+                }
+                // Fields that must say something.
+                "name" | "username" | "topic" | "eligibility" | "why" | "notes" => {
+                    o.entry("minLength").or_insert(json!(1));
+                    o.entry("pattern").or_insert(json!("\\S"));
+                }
+                _ => {}
+            }
             let max = match name {
                 "eligibility" | "why" | "notes" | "result" | "select" => limits::LONG,
                 "password" => limits::PASSWORD,
