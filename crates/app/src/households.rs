@@ -136,14 +136,14 @@ pub async fn search(
     let filter = parse_query(q)?;
     let page = page.max(1);
     let per_page = per_page.clamp(1, 200);
+    // A page past any registry is empty, never an overflow.
+    let offset = (page - 1)
+        .checked_mul(u64::from(per_page))
+        .filter(|o| *o <= i64::MAX as u64)
+        .ok_or_else(|| AccessError::BadQuery(format!("page {page} is out of range")))?;
     let villages = scope_villages(&scope);
     let (hits, total) = store
-        .search_households(
-            &filter,
-            villages.as_deref(),
-            per_page,
-            (page - 1) * per_page as u64,
-        )
+        .search_households(&filter, villages.as_deref(), per_page, offset)
         .await?;
     let key = ref_key(store).await?;
     let refs: Vec<(String, NoKk)> = hits

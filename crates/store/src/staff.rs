@@ -93,7 +93,7 @@ impl Store {
         qb.push(" ORDER BY h.no_kk LIMIT ");
         qb.push_bind(limit as i64);
         qb.push(" OFFSET ");
-        qb.push_bind(offset as i64);
+        qb.push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
         let rows = qb.build().fetch_all(&self.pool).await?;
         let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
         let mut hits = Vec::with_capacity(rows.len());

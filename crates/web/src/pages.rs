@@ -410,6 +410,7 @@ async fn search(
 ) -> PageResult {
     let s = user.staff().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
+    crate::error::limits::paging(form.page, None, 50, 50).map_err(|e| PageError::new(e, lang))?;
     let result = households::search(
         &st.store,
         &st.regions,

@@ -956,3 +956,44 @@ async fn referral_lists_range_check_the_program_id() {
     assert_eq!(status, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_huge_search_page_is_refused_not_wrapped() {
+    let app = TestApp::with_demo().await;
+    let c = app.form_login("op.oebobo").await;
+    let page = c
+        .get(app.url("/staff/households"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let max = u64::MAX.to_string();
+    for p in [max.as_str(), "0", "100001"] {
+        let r = c
+            .post(app.url("/staff/households"))
+            .form(&[("csrf", csrf.as_str()), ("q", "siti"), ("page", p)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "page {p}");
+    }
+    let r = c
+        .post(app.url("/staff/households"))
+        .form(&[("csrf", csrf.as_str()), ("q", "siti"), ("page", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The use case itself never wraps, whatever a caller passes.
+    let store = sejahtera_store::Store::open(&app.db).await.unwrap();
+    let regions = store.regions().await.unwrap();
+    let actor = sejahtera_domain::access::Actor::console();
+    let e =
+        sejahtera_app::households::search(&store, &regions, &actor, "siti", u64::MAX, 200).await;
+    assert!(e.is_err());
+    store.close().await;
+    app.stop().await;
+}
