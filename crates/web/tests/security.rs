@@ -910,31 +910,16 @@ async fn error_answers_are_not_stored_by_caches() {
         .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(no_store(&r).as_deref(), Some("no-store"));
-    let r = app
-        .client()
-        .get(app.url("/api/v1/nothing-here"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
-    // Not signed in (401) and an error page.
-    let r = app
-        .client()
-        .get(app.url("/api/v1/referrals"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
-    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
-    let r = app
-        .client()
-        .get(app.url("/program/999999"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    assert_eq!(no_store(&r).as_deref(), Some("no-store"));
+    // An unknown API path, not signed in (401), and an error page.
+    for (path, status) in [
+        ("/api/v1/nothing-here", 404),
+        ("/api/v1/referrals", 401),
+        ("/program/999999", 404),
+    ] {
+        let r = app.client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(no_store(&r).as_deref(), Some("no-store"), "{path}");
+    }
     app.stop().await;
 }
 
