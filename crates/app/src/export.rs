@@ -63,7 +63,7 @@ fn io_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Writes a kind as CSV with the import's header. Returns the number of rows.
-pub async fn export_csv(store: &Store, kind: Kind, out: impl Write) -> anyhow::Result<u64> {
+pub async fn export_csv(store: &Store, kind: Kind, out: impl Write + Send) -> anyhow::Result<u64> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(kind.columns())?;
     let mut n = 0u64;
@@ -75,10 +75,14 @@ pub async fn export_csv(store: &Store, kind: Kind, out: impl Write) -> anyhow::R
     match kind {
         Kind::Households => {
             store
-                .for_each_household(|h| write(household_cells(&h)))
+                .for_each_household(&mut |h| write(household_cells(&h)))
                 .await?
         }
-        Kind::Persons => store.for_each_person(|p| write(person_cells(&p))).await?,
+        Kind::Persons => {
+            store
+                .for_each_person(&mut |p| write(person_cells(&p)))
+                .await?
+        }
     }
     w.flush()?;
     Ok(n)
@@ -165,10 +169,10 @@ pub async fn export_parquet(store: &Store, kind: Kind, path: &Path) -> anyhow::R
     let r = match kind {
         Kind::Households => {
             store
-                .for_each_household(|h| push(household_cells(&h)))
+                .for_each_household(&mut |h| push(household_cells(&h)))
                 .await
         }
-        Kind::Persons => store.for_each_person(|p| push(person_cells(&p))).await,
+        Kind::Persons => store.for_each_person(&mut |p| push(person_cells(&p))).await,
     };
     if let Some(e) = failure {
         return Err(e);

@@ -683,6 +683,15 @@ pub async fn import(
         progress.finish();
         return Err(e.into());
     }
+    // A backend that staged the rows (PostgreSQL: COPY) writes them now, in the
+    // same transaction.
+    match bulk.finish().await {
+        Ok(n) => changed += n,
+        Err(e) => {
+            progress.finish();
+            return Err(e.into());
+        }
+    }
     let run = ImportRun {
         kind: kind.as_str().into(),
         file_name,

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod db;
 pub mod delivery;
 pub mod demo;
 pub mod demo_programs;
@@ -24,3 +25,4 @@ pub mod targeting;
 pub mod upload;
 
 pub use progress::{NoProgress, Progress};
+pub use sejahtera_store::{DbUrl, Store, StoreError};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use sejahtera_domain::Regions;
-use sejahtera_store::Store;
+use sejahtera_store::{DbUrl, Store};
 
 /// Where the shipped data lives: `$SEJAHTERA_DATA`, else `./data` when it holds
 /// `wilayah/`, else the `data/` folder of the source tree this binary was built from.
@@ -47,9 +47,9 @@ pub fn load_region_files(data_dir: &Path) -> anyhow::Result<Regions> {
 }
 
 /// Opens (creating) the database and loads the shipped regions into it.
-pub async fn init(db: &Path, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
+pub async fn init(db: impl Into<DbUrl>, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
     let regions = load_region_files(data_dir)?;
-    let store = Store::open(db)
+    let store = crate::db::open(&db.into())
         .await
         .context("opening the registry database")?;
     store
@@ -60,14 +60,15 @@ pub async fn init(db: &Path, data_dir: &Path) -> anyhow::Result<(Store, Regions)
 }
 
 /// Opens an existing database, initializing it (regions) when it has none yet.
-pub async fn open(db: &Path, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
-    let store = Store::open(db)
+pub async fn open(db: impl Into<DbUrl>, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
+    let db = db.into();
+    let store = crate::db::open(&db)
         .await
         .context("opening the registry database")?;
     let regions = store.regions().await?;
     if regions.is_empty() {
         store.close().await;
-        return init(db, data_dir).await;
+        return init(&db, data_dir).await;
     }
     Ok((store, regions))
 }

@@ -13,7 +13,7 @@ use sejahtera_domain::codes::{
 use sejahtera_domain::eligibility::Snapshot;
 use sejahtera_domain::eligibility::fields::code_index;
 use sejahtera_domain::region::{Level, Regions};
-use sejahtera_store::Store;
+use sejahtera_store::{HouseholdCodes, MemberCodes, Store};
 
 /// A region of a grouping level (district or regency) with its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub async fn load(
     let mut missing_area = None;
     let mut village_error = None;
     store
-        .for_each_household_codes(|kk, h| {
+        .for_each_household_codes(&mut |kk, h: &HouseholdCodes<'_>| {
             let v = match village_index.get(h.village) {
                 Some(v) => *v,
                 None => {
@@ -205,7 +205,7 @@ pub async fn load(
     if !with_pii {
         // The compact path: members' coded fields, one row per household.
         store
-            .for_each_household_members(|kk, members| {
+            .for_each_household_members(&mut |kk, members: &[MemberCodes<'_>]| {
                 while next < pending.len() && pending[next].kk <= kk {
                     push(&mut cols, &pending[next], &mut no_kk, &mut heads);
                     next += 1;
@@ -232,7 +232,7 @@ pub async fn load(
             .await?;
     } else {
         store
-            .for_each_person(|p| {
+            .for_each_person(&mut |p| {
                 let kk: u64 = p.no_kk.as_str().parse().unwrap_or(0);
                 while next < pending.len() && pending[next].kk <= kk {
                     push(&mut cols, &pending[next], &mut no_kk, &mut heads);

@@ -15,17 +15,18 @@ use sejahtera_domain::eligibility::{HouseholdRow, MemberRow, eval_household};
 use sejahtera_domain::region::Level;
 use sejahtera_domain::{RegionCode, Regions};
 use sejahtera_store::Store;
+use sejahtera_testkit::db::TestDb;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
-async fn demo() -> (tempfile::TempDir, Store, Regions) {
-    let dir = tempfile::tempdir().unwrap();
+async fn demo(db: TestDb) -> (TestDb, Store, Regions) {
     let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
-    let (store, regions) = sejahtera_app::regions::init(&dir.path().join("t.db"), &data)
-        .await
-        .unwrap();
+    let (store, regions) =
+        sejahtera_app::regions::init(sejahtera_app::DbUrl::parse(&db.url).unwrap(), &data)
+            .await
+            .unwrap();
     let opts = DemoOptions {
         seed: 11,
         scale: 0.02,
@@ -33,7 +34,7 @@ async fn demo() -> (tempfile::TempDir, Store, Regions) {
     seed(&store, &regions, opts, today(), &NoProgress)
         .await
         .unwrap();
-    (dir, store, regions)
+    (db, store, regions)
 }
 
 /// The registry as rows, read with the store's record API (not the snapshot loader).
@@ -41,7 +42,7 @@ async fn rows(store: &Store) -> Vec<(String, HouseholdRow)> {
     let welfare = store.welfare().await.unwrap();
     let mut hh: Vec<(String, HouseholdRow)> = Vec::new();
     store
-        .for_each_household(|h| {
+        .for_each_household(&mut |h| {
             let kk: u64 = h.no_kk.as_str().parse().unwrap();
             hh.push((
                 h.no_kk.as_str().to_string(),
@@ -73,7 +74,7 @@ async fn rows(store: &Store) -> Vec<(String, HouseholdRow)> {
         .map(|(i, (k, _))| (k.clone(), i))
         .collect();
     store
-        .for_each_person(|p| {
+        .for_each_person(&mut |p| {
             let i = index[p.no_kk.as_str()];
             hh[i].1.members.push(MemberRow {
                 umur: today().years_since(p.tanggal_lahir).map(|y| y as i16),
@@ -96,11 +97,11 @@ async fn rows(store: &Store) -> Vec<(String, HouseholdRow)> {
 const EXAMPLE: &str =
     "desil <= 4 and kepala.jenis_kelamin == \"P\" and any(anggota, umur >= 18 and umur <= 55)";
 
-#[tokio::test]
-async fn the_compact_snapshot_loader_equals_columns_built_from_full_records() {
+sejahtera_testkit::on_both_backends! {
+async fn the_compact_snapshot_loader_equals_columns_built_from_full_records(db) {
     // The loader reads packed codes (one row per household); the reference reads every
     // household and person through the record API. Every column must be equal.
-    let (_d, store, regions) = demo().await;
+    let (_d, store, regions) = demo(db).await;
     let snap = load(&store, &regions, today(), false).await.unwrap();
     let rows: Vec<HouseholdRow> = rows(&store).await.into_iter().map(|(_, h)| h).collect();
     let reference = sejahtera_domain::eligibility::Snapshot::from_rows(&rows);
@@ -111,9 +112,8 @@ async fn the_compact_snapshot_loader_equals_columns_built_from_full_records() {
     assert_eq!(with_pii.no_kk, snap.no_kk);
 }
 
-#[tokio::test]
-async fn columnar_counts_agree_with_naive_rows_from_the_store() {
-    let (_d, store, regions) = demo().await;
+async fn columnar_counts_agree_with_naive_rows_from_the_store(db) {
+    let (_d, store, regions) = demo(db).await;
     let snap = load(&store, &regions, today(), false).await.unwrap();
     let rows = rows(&store).await;
     for src in [
@@ -150,9 +150,8 @@ async fn columnar_counts_agree_with_naive_rows_from_the_store() {
     }
 }
 
-#[tokio::test]
-async fn under_restricts_the_districts_and_list_exports_heads() {
-    let (_d, store, regions) = demo().await;
+async fn under_restricts_the_districts_and_list_exports_heads(db) {
+    let (_d, store, regions) = demo(db).await;
     let snap = load(&store, &regions, today(), true).await.unwrap();
     let p = compile(EXAMPLE).unwrap();
     let all = count(&snap, &p, None).unwrap();
@@ -181,11 +180,10 @@ async fn under_restricts_the_districts_and_list_exports_heads() {
     }
 }
 
-#[tokio::test]
-async fn an_expression_using_desil_is_refused_without_a_ranking() {
-    let (_d, store, regions) = demo().await;
+async fn an_expression_using_desil_is_refused_without_a_ranking(db) {
+    let (db, store, regions) = demo(db).await;
     sqlx::query("DELETE FROM household_welfare")
-        .execute(store.pool())
+        .execute(&db.raw().await)
         .await
         .unwrap();
     let snap = load(&store, &regions, today(), false).await.unwrap();
@@ -204,4 +202,5 @@ async fn an_expression_using_desil_is_refused_without_a_ranking() {
         e.ends_with("\n  desil <= 4 and umr > 1\n                 ^^^"),
         "{e}"
     );
+}
 }

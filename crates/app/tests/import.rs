@@ -4,13 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use sejahtera_app::NoProgress;
 use sejahtera_app::import::{ImportError, ImportOptions, ImportReport, Kind, import};
+use sejahtera_app::{DbUrl, NoProgress};
 use sejahtera_domain::Regions;
 use sejahtera_store::Store;
+use sejahtera_testkit::db::{Backend, TestDb};
+use sqlx::AnyPool;
 
 struct Env {
-    dir: tempfile::TempDir,
+    db: TestDb,
+    raw: AnyPool,
     store: Store,
     regions: Regions,
 }
@@ -19,14 +22,15 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
-async fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
+async fn env(db: TestDb) -> Env {
     let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
-    let (store, regions) = sejahtera_app::regions::init(&dir.path().join("t.db"), &data)
+    let (store, regions) = sejahtera_app::regions::init(DbUrl::parse(&db.url).unwrap(), &data)
         .await
         .unwrap();
+    let raw = db.raw().await;
     Env {
-        dir,
+        db,
+        raw,
         store,
         regions,
     }
@@ -34,14 +38,14 @@ async fn env() -> Env {
 
 impl Env {
     fn file(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.dir.path().join(name);
+        let p = self.db.dir().join(name);
         std::fs::write(&p, content).unwrap();
         p
     }
 
     async fn import(&self, kind: Kind, path: &Path) -> Result<ImportReport, ImportError> {
         let opts = ImportOptions {
-            rejects: self.dir.path().join(format!(
+            rejects: self.db.dir().join(format!(
                 "{}.rejects.csv",
                 path.file_name().unwrap().to_string_lossy()
             )),
@@ -73,7 +77,7 @@ impl Env {
 
     async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(self.store.pool())
+            .fetch_one(&self.raw)
             .await
             .unwrap()
     }
@@ -96,9 +100,24 @@ impl Env {
 const HH: &str = "no_kk,kode_wilayah,rt,rw,alamat,pengeluaran_bulanan,lantai,dinding,atap,sumber_air,sanitasi,listrik,bahan_bakar,status_rumah\n";
 const PP: &str = "nik,no_kk,nama,jenis_kelamin,tanggal_lahir,hubungan,pendidikan,pekerjaan,sektor,disabilitas,status_kawin\n";
 
-#[tokio::test]
-async fn household_rejection_rules_each_name_line_and_column() {
-    let e = env().await;
+async fn import_scoped(e: &Env, kind: Kind, name: &str, content: &str) -> ImportReport {
+    let p = e.file(name, content);
+    let opts = ImportOptions {
+        rejects: e.db.dir().join(format!("{name}.rejects.csv")),
+        today: today(),
+        progress: &NoProgress,
+        scope: Some(
+            [sejahtera_domain::RegionCode::parse("53.71.01.1001").unwrap()]
+                .into_iter()
+                .collect(),
+        ),
+    };
+    import(&e.store, &e.regions, kind, &p, &opts).await.unwrap()
+}
+
+sejahtera_testkit::on_both_backends! {
+async fn household_rejection_rules_each_name_line_and_column(db) {
+    let e = env(db).await;
     let body = format!(
         "{HH}\
 5371010101200001,53.71.01.1001,001,002,Jl. A,1.250.000,keramik,tembok,genteng,perpipaan,sendiri,pln_meter,gas,milik_sendiri
@@ -142,9 +161,8 @@ async fn household_rejection_rules_each_name_line_and_column() {
     assert_eq!(e.count("households").await, 1);
 }
 
-#[tokio::test]
-async fn person_rejection_rules() {
-    let e = env().await;
+async fn person_rejection_rules(db) {
+    let e = env(db).await;
     e.seed_households().await;
     let body = format!(
         "{PP}\
@@ -192,9 +210,8 @@ async fn person_rejection_rules() {
     assert_eq!(e.count("persons").await, 2);
 }
 
-#[tokio::test]
-async fn nik_stored_under_another_household_is_rejected() {
-    let e = env().await;
+async fn nik_stored_under_another_household_is_rejected(db) {
+    let e = env(db).await;
     e.seed_households().await;
     e.ok(
         Kind::Persons,
@@ -213,9 +230,8 @@ async fn nik_stored_under_another_household_is_rejected() {
     assert!(e.rejects(&r)[0].2.contains("another household"));
 }
 
-#[tokio::test]
-async fn second_head_against_the_stored_registry_is_rejected() {
-    let e = env().await;
+async fn second_head_against_the_stored_registry_is_rejected(db) {
+    let e = env(db).await;
     e.seed_households().await;
     e.ok(
         Kind::Persons,
@@ -243,9 +259,8 @@ async fn second_head_against_the_stored_registry_is_rejected() {
     assert_eq!((r.accepted, r.rejected), (1, 0));
 }
 
-#[tokio::test]
-async fn nik_disagreeing_with_birth_date_or_sex_is_a_flagged_warning() {
-    let e = env().await;
+async fn nik_disagreeing_with_birth_date_or_sex_is_a_flagged_warning(db) {
+    let e = env(db).await;
     e.seed_households().await;
     let r = e
         .ok(
@@ -260,7 +275,7 @@ async fn nik_disagreeing_with_birth_date_or_sex_is_a_flagged_warning() {
         .await;
     assert_eq!((r.accepted, r.rejected, r.warnings.len()), (3, 0, 2));
     let flags: Vec<String> = sqlx::query_scalar("SELECT flags FROM persons ORDER BY nik")
-        .fetch_all(e.store.pool())
+        .fetch_all(&e.raw)
         .await
         .unwrap();
     assert_eq!(
@@ -269,9 +284,8 @@ async fn nik_disagreeing_with_birth_date_or_sex_is_a_flagged_warning() {
     );
 }
 
-#[tokio::test]
-async fn format_variants_bom_semicolon_crlf_quotes_numbers_dates_case() {
-    let e = env().await;
+async fn format_variants_bom_semicolon_crlf_quotes_numbers_dates_case(db) {
+    let e = env(db).await;
     let content = "\u{feff} NO_KK ; Kode_Wilayah ;ALAMAT;Pengeluaran_Bulanan;Lantai;catatan\r\n\
         5371010101200001;5371011001;\"Jl. Timor; No. 5\";1.250.000,50;KERAMIK;x\r\n\
         5371010101200002;53.71.01.1002;\"RT 1\r\nRW 2\";1250000;semen;\r\n\
@@ -281,23 +295,22 @@ async fn format_variants_bom_semicolon_crlf_quotes_numbers_dates_case() {
     assert_eq!((r.accepted, r.rejected), (4, 0));
     assert_eq!(r.warnings.len(), 1, "one warning for the unknown column");
     assert!(r.warnings[0].message.contains("catatan"));
-    let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(String, Option<String>, i64, Option<String>)> = sqlx::query_as(
         "SELECT no_kk, alamat, pengeluaran_bulanan, lantai FROM households ORDER BY no_kk",
     )
-    .fetch_all(e.store.pool())
+    .fetch_all(&e.raw)
     .await
     .unwrap();
-    assert_eq!(rows[0].1, "Jl. Timor; No. 5");
+    assert_eq!(rows[0].1.as_deref(), Some("Jl. Timor; No. 5"));
     assert_eq!(rows[0].2, 1_250_001, "decimal comma rounds half up");
     assert_eq!(rows[0].3.as_deref(), Some("keramik"));
-    assert_eq!(rows[1].1, "RT 1\nRW 2");
-    assert_eq!(rows[2].1, "kata \"kutip\"");
+    assert_eq!(rows[1].1.as_deref(), Some("RT 1\nRW 2"));
+    assert_eq!(rows[2].1.as_deref(), Some("kata \"kutip\""));
     assert_eq!(rows[3].2, 0);
 }
 
-#[tokio::test]
-async fn line_numbers_count_the_header_and_multiline_fields() {
-    let e = env().await;
+async fn line_numbers_count_the_header_and_multiline_fields(db) {
+    let e = env(db).await;
     let content = "no_kk,kode_wilayah,alamat,pengeluaran_bulanan\n\
         5371010101200001,5371011001,\"two\nlines\",100\n\
         bad,5371011001,x,100\n";
@@ -305,9 +318,8 @@ async fn line_numbers_count_the_header_and_multiline_fields() {
     assert_eq!(e.rejects(&r)[0].0, 4);
 }
 
-#[tokio::test]
-async fn date_formats_all_accepted() {
-    let e = env().await;
+async fn date_formats_all_accepted(db) {
+    let e = env(db).await;
     e.seed_households().await;
     let r = e
         .ok(
@@ -323,9 +335,8 @@ async fn date_formats_all_accepted() {
     assert_eq!((r.accepted, r.rejected, r.warnings.len()), (3, 0, 0));
 }
 
-#[tokio::test]
-async fn missing_required_column_is_unusable_and_writes_nothing() {
-    let e = env().await;
+async fn missing_required_column_is_unusable_and_writes_nothing(db) {
+    let e = env(db).await;
     let p = e.file("m.csv", "no_kk,alamat\n5371010101200001,x\n");
     match e.import(Kind::Households, &p).await {
         Err(ImportError::MissingColumns { missing, .. }) => {
@@ -341,9 +352,8 @@ async fn missing_required_column_is_unusable_and_writes_nothing() {
     ));
 }
 
-#[tokio::test]
-async fn reimporting_the_same_file_changes_nothing() {
-    let e = env().await;
+async fn reimporting_the_same_file_changes_nothing(db) {
+    let e = env(db).await;
     e.seed_households().await;
     let persons = format!(
         "{PP}5371015203850001,5371010101200001,Maria,P,1985-03-12,kepala,sma,,,,\n\
@@ -353,13 +363,9 @@ async fn reimporting_the_same_file_changes_nothing() {
     assert_eq!((a.stats.inserted, a.stats.updated), (2, 0));
     let snapshot: Vec<(String, String, String)> =
         sqlx::query_as("SELECT nik, nama, flags FROM persons ORDER BY nik")
-            .fetch_all(e.store.pool())
+            .fetch_all(&e.raw)
             .await
             .unwrap();
-    let changes_before: i64 = sqlx::query_scalar("SELECT total_changes()")
-        .fetch_one(e.store.pool())
-        .await
-        .unwrap();
     let b = e.ok(Kind::Persons, "p.csv", &persons).await;
     assert_eq!(
         (
@@ -373,11 +379,10 @@ async fn reimporting_the_same_file_changes_nothing() {
     );
     let again: Vec<(String, String, String)> =
         sqlx::query_as("SELECT nik, nama, flags FROM persons ORDER BY nik")
-            .fetch_all(e.store.pool())
+            .fetch_all(&e.raw)
             .await
             .unwrap();
     assert_eq!(snapshot, again);
-    let _ = changes_before;
     // A changed value updates the stored row.
     let c = e
         .ok(
@@ -391,7 +396,7 @@ async fn reimporting_the_same_file_changes_nothing() {
         .ok(
             Kind::Households,
             "seed.csv",
-            &std::fs::read_to_string(e.dir.path().join("seed.csv")).unwrap(),
+            &std::fs::read_to_string(e.db.dir().join("seed.csv")).unwrap(),
         )
         .await;
     assert_eq!(
@@ -400,17 +405,25 @@ async fn reimporting_the_same_file_changes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_failure_while_storing_leaves_the_registry_as_it_was() {
-    let e = env().await;
+async fn a_failure_while_storing_leaves_the_registry_as_it_was(db) {
+    let e = env(db).await;
     e.seed_households().await;
     // A trigger makes the database refuse one row deep inside the batch.
-    sqlx::query(
-        "CREATE TRIGGER boom BEFORE INSERT ON persons WHEN NEW.nama = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END",
-    )
-    .execute(e.store.pool())
-    .await
-    .unwrap();
+    let boom: &[&str] = match e.db.backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER boom BEFORE INSERT ON persons WHEN NEW.nama = 'BOOM' \
+             BEGIN SELECT RAISE(ABORT, 'boom'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \
+             'BEGIN RAISE EXCEPTION ''boom''; END'",
+            "CREATE TRIGGER boom BEFORE INSERT ON persons FOR EACH ROW \
+             WHEN (NEW.nama = 'BOOM') EXECUTE FUNCTION boom()",
+        ],
+    };
+    for sql in boom {
+        sqlx::query(sql).execute(&e.raw).await.unwrap();
+    }
     let mut body = String::from(PP);
     for i in 0..2000u32 {
         let name = if i == 1500 {
@@ -438,10 +451,9 @@ async fn a_failure_while_storing_leaves_the_registry_as_it_was() {
     );
 }
 
-#[tokio::test]
-async fn xlsx_first_sheet_with_typed_cells_and_sheet_row_numbers() {
+async fn xlsx_first_sheet_with_typed_cells_and_sheet_row_numbers(db) {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let e = env().await;
+    let e = env(db).await;
     e.seed_households().await;
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -480,14 +492,14 @@ async fn xlsx_first_sheet_with_typed_cells_and_sheet_row_numbers() {
     ws.write_string(2, 4, "1990-01-01").unwrap();
     // A second sheet is ignored.
     wb.add_worksheet().write_string(0, 0, "ignored").unwrap();
-    let p = e.dir.path().join("anggota.xlsx");
+    let p = e.db.dir().join("anggota.xlsx");
     wb.save(&p).unwrap();
     let r = e.import(Kind::Persons, &p).await.unwrap();
     assert_eq!((r.accepted, r.rejected), (1, 1));
     let rej = e.rejects(&r);
     assert_eq!((rej[0].0, rej[0].1.as_str()), (3, "nik"));
     let (nik, date): (String, String) = sqlx::query_as("SELECT nik, tanggal_lahir FROM persons")
-        .fetch_one(e.store.pool())
+        .fetch_one(&e.raw)
         .await
         .unwrap();
     assert_eq!(
@@ -496,9 +508,8 @@ async fn xlsx_first_sheet_with_typed_cells_and_sheet_row_numbers() {
     );
 }
 
-#[tokio::test]
-async fn hundred_thousand_rows() {
-    let e = env().await;
+async fn hundred_thousand_rows(db) {
+    let e = env(db).await;
     let mut hh = String::from("no_kk,kode_wilayah,pengeluaran_bulanan,lantai\n");
     let mut pp = String::from(PP);
     for i in 0..25_000u64 {
@@ -536,27 +547,12 @@ async fn hundred_thousand_rows() {
     assert_eq!(e.count("persons").await, 100_000);
 }
 
-async fn import_scoped(e: &Env, kind: Kind, name: &str, content: &str) -> ImportReport {
-    let p = e.file(name, content);
-    let opts = ImportOptions {
-        rejects: e.dir.path().join(format!("{name}.rejects.csv")),
-        today: today(),
-        progress: &NoProgress,
-        scope: Some(
-            [sejahtera_domain::RegionCode::parse("53.71.01.1001").unwrap()]
-                .into_iter()
-                .collect(),
-        ),
-    };
-    import(&e.store, &e.regions, kind, &p, &opts).await.unwrap()
-}
 
 /// Issue #13, item 12: a village operator's import (scoped to their villages) must not learn
 /// from the wording of a reject whether a KK exists in a village outside the scope.
-#[tokio::test]
-async fn scoped_import_rejects_do_not_reveal_households_outside_the_scope() {
+async fn scoped_import_rejects_do_not_reveal_households_outside_the_scope(db) {
     use sejahtera_app::import::NOT_IN_SCOPE;
-    let e = env().await;
+    let e = env(db).await;
     // ...001 in 53.71.01.1001 (the scope), ...002 in 53.71.01.1002, ...003 in 15.03.01.2001
     e.seed_households().await;
     // Persons: a KK stored outside the scope, a KK stored nowhere, a KK in another
@@ -601,4 +597,5 @@ async fn scoped_import_rejects_do_not_reveal_households_outside_the_scope() {
     assert_eq!(rejects[0].2, NOT_IN_SCOPE);
     assert_eq!(rejects[1].2, NOT_IN_SCOPE);
     assert_eq!(e.count("households").await, 3);
+}
 }

@@ -14,17 +14,18 @@ use sejahtera_domain::Regions;
 use sejahtera_domain::pmt::{Feature, Weights};
 use sejahtera_domain::region::Level;
 use sejahtera_store::Store;
+use sejahtera_testkit::db::TestDb;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
 }
 
-async fn demo() -> (tempfile::TempDir, Store, Regions, RegistrySnapshot) {
-    let dir = tempfile::tempdir().unwrap();
+async fn demo(db: TestDb) -> (TestDb, Store, Regions, RegistrySnapshot) {
     let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
-    let (store, regions) = sejahtera_app::regions::init(&dir.path().join("t.db"), &data)
-        .await
-        .unwrap();
+    let (store, regions) =
+        sejahtera_app::regions::init(sejahtera_app::DbUrl::parse(&db.url).unwrap(), &data)
+            .await
+            .unwrap();
     let opts = DemoOptions {
         seed: 5,
         scale: 0.02,
@@ -33,7 +34,7 @@ async fn demo() -> (tempfile::TempDir, Store, Regions, RegistrySnapshot) {
         .await
         .unwrap();
     let snap = load(&store, &regions, today(), false).await.unwrap();
-    (dir, store, regions, snap)
+    (db, store, regions, snap)
 }
 
 /// Households per decile of each area.
@@ -57,9 +58,39 @@ fn assert_tenths(sizes: &[[u64; 10]]) {
     }
 }
 
-#[tokio::test]
-async fn the_demo_gets_a_fitted_pmt_and_deciles_per_regency() {
-    let (_d, store, _r, snap) = demo().await;
+#[test]
+fn weights_file_round_trips_and_rejects_unknown_keys() {
+    let shipped = std::fs::read_to_string(pmt::default_weights_path()).unwrap();
+    let w = pmt::weights_from_toml(&shipped, "data/pmt_weights.toml").unwrap();
+    assert!(w.weights.len() > 20);
+    let again = pmt::weights_from_toml(&pmt::weights_to_toml(&w), "again").unwrap();
+    assert_eq!(again.weights.len(), w.weights.len());
+    for (f, v) in &w.weights {
+        assert!((again.weights[f] - v).abs() < 1e-6);
+    }
+    let bad = |text: &str| {
+        pmt::weights_from_toml(text, "w.toml")
+            .unwrap_err()
+            .to_string()
+    };
+    let e = bad("[model]\nkonstanta = 1\n[lantai]\nmarmer = 0.1\n");
+    assert!(
+        e.contains("unknown value lantai.marmer (known: bambu, kayu, semen, keramik)"),
+        "{e}"
+    );
+    let e = bad("[model]\nkonstanta = 1\n[lantai]\ntanah = 0.1\n");
+    assert!(e.contains("reference category"), "{e}");
+    let e = bad("[model]\nkonstanta = 1\n[rumah]\nx = 1\n");
+    assert!(e.contains("unknown group [rumah]"), "{e}");
+    let e = bad("[lantai]\nkayu = 1\n");
+    assert!(e.contains("model.konstanta is missing"), "{e}");
+    let e = bad("[model]\nkonstanta = 1\n[kecamatan]\n\"53.71\" = 1\n");
+    assert!(e.contains("not a district code"), "{e}");
+}
+
+sejahtera_testkit::on_both_backends! {
+async fn the_demo_gets_a_fitted_pmt_and_deciles_per_regency(db) {
+    let (_d, store, _r, snap) = demo(db).await;
     assert_eq!(snap.ranked as usize, snap.cols.households());
     assert_tenths(&decile_sizes(&snap, Level::Regency));
     let w =
@@ -75,9 +106,8 @@ async fn the_demo_gets_a_fitted_pmt_and_deciles_per_regency() {
     assert!(w.weights[&Feature::new("lantai", "keramik")] > 0.0);
 }
 
-#[tokio::test]
-async fn fitting_recovers_known_weights_exactly() {
-    let (_d, _store, _r, snap) = demo().await;
+async fn fitting_recovers_known_weights_exactly(db) {
+    let (_d, _store, _r, snap) = demo(db).await;
     let mut truth = Weights {
         konstanta: 12.0,
         ..Weights::default()
@@ -151,12 +181,11 @@ async fn fitting_recovers_known_weights_exactly() {
     assert!(fit.r2 > 1.0 - 1e-9, "R² {}", fit.r2);
 }
 
-#[tokio::test]
-async fn sample_file_round_trip_and_errors() {
-    let (d, store, _r, snap) = demo().await;
+async fn sample_file_round_trip_and_errors(db) {
+    let (d, store, _r, snap) = demo(db).await;
     let rows = pmt::sample_from_truth(&store, &snap, 0.5, 3).await.unwrap();
     assert!(rows.len() > snap.cols.households() / 3);
-    let path = d.path().join("s.csv");
+    let path = d.dir().join("s.csv");
     pmt::write_sample(&path, &rows).unwrap();
     assert_eq!(pmt::read_sample(&path).unwrap(), rows);
     let again = pmt::sample_from_truth(&store, &snap, 0.5, 3).await.unwrap();
@@ -174,39 +203,8 @@ async fn sample_file_round_trip_and_errors() {
     assert!(e.contains("must name no_kk and konsumsi_per_kapita"), "{e}");
 }
 
-#[test]
-fn weights_file_round_trips_and_rejects_unknown_keys() {
-    let shipped = std::fs::read_to_string(pmt::default_weights_path()).unwrap();
-    let w = pmt::weights_from_toml(&shipped, "data/pmt_weights.toml").unwrap();
-    assert!(w.weights.len() > 20);
-    let again = pmt::weights_from_toml(&pmt::weights_to_toml(&w), "again").unwrap();
-    assert_eq!(again.weights.len(), w.weights.len());
-    for (f, v) in &w.weights {
-        assert!((again.weights[f] - v).abs() < 1e-6);
-    }
-    let bad = |text: &str| {
-        pmt::weights_from_toml(text, "w.toml")
-            .unwrap_err()
-            .to_string()
-    };
-    let e = bad("[model]\nkonstanta = 1\n[lantai]\nmarmer = 0.1\n");
-    assert!(
-        e.contains("unknown value lantai.marmer (known: bambu, kayu, semen, keramik)"),
-        "{e}"
-    );
-    let e = bad("[model]\nkonstanta = 1\n[lantai]\ntanah = 0.1\n");
-    assert!(e.contains("reference category"), "{e}");
-    let e = bad("[model]\nkonstanta = 1\n[rumah]\nx = 1\n");
-    assert!(e.contains("unknown group [rumah]"), "{e}");
-    let e = bad("[lantai]\nkayu = 1\n");
-    assert!(e.contains("model.konstanta is missing"), "{e}");
-    let e = bad("[model]\nkonstanta = 1\n[kecamatan]\n\"53.71\" = 1\n");
-    assert!(e.contains("not a district code"), "{e}");
-}
-
-#[tokio::test]
-async fn deciles_within_districts_hold_a_tenth_each() {
-    let (_d, store, regions, snap) = demo().await;
+async fn deciles_within_districts_hold_a_tenth_each(db) {
+    let (_d, store, regions, snap) = demo(db).await;
     let w = pmt::read_weights(&pmt::default_weights_path()).unwrap();
     let ranked = pmt::score_and_store(&store, &snap, &w, Level::District)
         .await
@@ -241,9 +239,8 @@ async fn deciles_within_districts_hold_a_tenth_each() {
     }
 }
 
-#[tokio::test]
-async fn targeting_errors_follow_their_definitions() {
-    let (_d, store, _r, snap) = demo().await;
+async fn targeting_errors_follow_their_definitions(db) {
+    let (_d, store, _r, snap) = demo(db).await;
     let truth = store.true_consumption().await.unwrap();
     let lines = poverty_lines(&store, &snap).await.unwrap();
     let p = sejahtera_app::eligibility::compile("desil <= 4").unwrap();
@@ -294,4 +291,5 @@ async fn targeting_errors_follow_their_definitions() {
     let r = assess(&snap, &selected, &poor, Some(&d));
     assert_eq!(r.districts.len(), 1);
     assert_eq!(r.total, r.districts[0].confusion);
+}
 }

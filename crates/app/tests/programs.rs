@@ -20,6 +20,7 @@ use sejahtera_domain::programs::{
 };
 use sejahtera_domain::{NoKk, RegionCode, Regions, Rupiah};
 use sejahtera_store::Store;
+use sejahtera_testkit::db::TestDb;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
@@ -31,12 +32,12 @@ fn day(s: &str) -> NaiveDate {
 
 const AGENCY: &str = "Dinas P3A Kota Kupang";
 
-async fn registry() -> (tempfile::TempDir, Store, Regions) {
-    let dir = tempfile::tempdir().unwrap();
+async fn registry(db: TestDb) -> (TestDb, Store, Regions) {
     let data = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"));
-    let (store, regions) = sejahtera_app::regions::init(&dir.path().join("t.db"), &data)
-        .await
-        .unwrap();
+    let (store, regions) =
+        sejahtera_app::regions::init(sejahtera_app::DbUrl::parse(&db.url).unwrap(), &data)
+            .await
+            .unwrap();
     let opts = DemoOptions {
         seed: 5,
         scale: 0.01,
@@ -44,7 +45,7 @@ async fn registry() -> (tempfile::TempDir, Store, Regions) {
     seed(&store, &regions, opts, today(), &NoProgress)
         .await
         .unwrap();
-    (dir, store, regions)
+    (db, store, regions)
 }
 
 fn operator(agency: &str) -> Actor {
@@ -78,12 +79,12 @@ fn program(name: &str, capacity: u32) -> Program {
 }
 
 /// Kupang households: (KK, village), several in the first village.
-async fn households(store: &Store) -> Vec<(NoKk, RegionCode)> {
+async fn households(db: &TestDb) -> Vec<(NoKk, RegionCode)> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT no_kk, kode_wilayah FROM households WHERE kode_wilayah LIKE '53.71.%' \
          ORDER BY kode_wilayah, no_kk",
     )
-    .fetch_all(store.pool())
+    .fetch_all(&db.raw().await)
     .await
     .unwrap();
     rows.into_iter()
@@ -128,10 +129,10 @@ fn refusal(e: anyhow::Error) -> String {
     e.to_string()
 }
 
-#[tokio::test]
-async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps_every_event() {
-    let (_dir, store, regions) = registry().await;
-    let hh = households(&store).await;
+sejahtera_testkit::on_both_backends! {
+async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps_every_event(db) {
+    let (db, store, regions) = registry(db).await;
+    let hh = households(&db).await;
     let village = hh[0].1.clone();
     let same_village: Vec<&NoKk> = hh
         .iter()
@@ -285,14 +286,12 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
     // The participant defaults to the head and is carried by later events.
     assert!(events.iter().all(|e| e.participant.is_some()));
     // The log refuses edits and deletions.
+    let raw = db.raw().await;
     for sql in [
         "UPDATE enrollment_events SET status = 'graduated'",
         "DELETE FROM enrollment_events",
     ] {
-        let e = sqlx::query(sql)
-            .execute(env.store.pool())
-            .await
-            .unwrap_err();
+        let e = sqlx::query(sql).execute(&raw).await.unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
     }
     // A participant must be a member of the household.
@@ -320,10 +319,9 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
     assert_eq!(env.store.enrollment_events().await.unwrap().len(), 9);
 }
 
-#[tokio::test]
-async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
-    let (_dir, store, regions) = registry().await;
-    let hh = households(&store).await;
+async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
+    let (db, store, regions) = registry(db).await;
+    let hh = households(&db).await;
     let console = Actor::console();
     let bank = delivery::create_partner(
         &store,
@@ -566,7 +564,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
     assert_eq!(stored[0].amount, Some(Rupiah::new(10_000_000)));
     // The referral log is append-only too.
     let e = sqlx::query("DELETE FROM referral_events")
-        .execute(store.pool())
+        .execute(&db.raw().await)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("append-only"));
@@ -689,9 +687,8 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row() {
     );
 }
 
-#[tokio::test]
-async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect() {
-    let (_dir, store, regions) = registry().await;
+async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
+    let (_db, store, regions) = registry(db).await;
     let seeded = sejahtera_app::demo_programs::seed_programs(
         &store,
         &regions,
@@ -783,9 +780,8 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect() {
     }
 }
 
-#[tokio::test]
-async fn outcome_imports_report_a_bounded_number_of_rejects_and_refuse_huge_records() {
-    let (_dir, store, regions) = registry().await;
+async fn outcome_imports_report_a_bounded_number_of_rejects_and_refuse_huge_records(db) {
+    let (_db, store, regions) = registry(db).await;
     let actor = operator(AGENCY);
     let id = create(&store, &regions, &actor, &program("Batas impor", 0))
         .await
@@ -859,4 +855,5 @@ async fn outcome_imports_report_a_bounded_number_of_rejects_and_refuse_huge_reco
         matches!(e.downcast_ref::<Denied>(), Some(Denied::Forbidden(_))),
         "{e}"
     );
+}
 }

@@ -4,11 +4,15 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use sejahtera_app::DbUrl;
 use sejahtera_app::accounts::{LoginThrottle, ThrottlePolicy};
 use sejahtera_store::Store;
+use sejahtera_testkit::db::TestDb;
 
-async fn store(dir: &tempfile::TempDir) -> Store {
-    Store::open(&dir.path().join("t.db")).await.unwrap()
+async fn store(db: &TestDb) -> Store {
+    sejahtera_app::db::open(&DbUrl::parse(&db.url).unwrap())
+        .await
+        .unwrap()
 }
 
 fn policy(per_account: u32, per_address: u32) -> ThrottlePolicy {
@@ -19,10 +23,9 @@ fn policy(per_account: u32, per_address: u32) -> ThrottlePolicy {
     }
 }
 
-#[tokio::test]
-async fn an_account_locks_after_the_limit_and_not_before() {
-    let d = tempfile::tempdir().unwrap();
-    let s = store(&d).await;
+sejahtera_testkit::on_both_backends! {
+async fn an_account_locks_after_the_limit_and_not_before(db) {
+    let s = store(&db).await;
     let t = LoginThrottle::new(policy(3, 100));
     let ip: IpAddr = "127.0.0.1".parse().unwrap();
     for _ in 0..3 {
@@ -35,10 +38,8 @@ async fn an_account_locks_after_the_limit_and_not_before() {
     assert!(t.take(&s, "budi", ip, 1060).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn an_address_locks_across_accounts_and_a_success_gives_its_place_back() {
-    let d = tempfile::tempdir().unwrap();
-    let s = store(&d).await;
+async fn an_address_locks_across_accounts_and_a_success_gives_its_place_back(db) {
+    let s = store(&db).await;
     let t = LoginThrottle::new(policy(100, 4));
     let ip: IpAddr = "10.0.0.1".parse().unwrap();
     for i in 0..3 {
@@ -64,12 +65,10 @@ async fn an_address_locks_across_accounts_and_a_success_gives_its_place_back() {
     assert!(t.take(&s, "someone", ip, 2000).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn racing_attempts_through_two_connection_pools_get_at_most_the_limit() {
-    let d = tempfile::tempdir().unwrap();
-    // Two pools on one file stand for two processes sharing the database.
-    let a = store(&d).await;
-    let b = Store::open(&d.path().join("t.db")).await.unwrap();
+async fn racing_attempts_through_two_connection_pools_get_at_most_the_limit(db) {
+    // Two pools on one database stand for two processes sharing it.
+    let a = store(&db).await;
+    let b = store(&db).await;
     let t = std::sync::Arc::new(LoginThrottle::new(policy(5, 1000)));
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
     let mut tasks = Vec::new();
@@ -89,10 +88,8 @@ async fn racing_attempts_through_two_connection_pools_get_at_most_the_limit() {
     assert_eq!(allowed, 5);
 }
 
-#[tokio::test]
-async fn an_ipv6_network_shares_one_budget_and_a_blocked_address_writes_nothing() {
-    let d = tempfile::tempdir().unwrap();
-    let s = store(&d).await;
+async fn an_ipv6_network_shares_one_budget_and_a_blocked_address_writes_nothing(db) {
+    let s = store(&db).await;
     let t = LoginThrottle::new(policy(100, 3));
     for i in 0..3 {
         let ip: IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
@@ -117,11 +114,9 @@ async fn an_ipv6_network_shares_one_budget_and_a_blocked_address_writes_nothing(
     assert!(s.login_attempts("account:new0").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn a_username_that_cannot_exist_counts_against_the_address_only() {
+async fn a_username_that_cannot_exist_counts_against_the_address_only(db) {
     use sejahtera_app::accounts::{LoginError, login};
-    let d = tempfile::tempdir().unwrap();
-    let s = store(&d).await;
+    let s = store(&db).await;
     let t = LoginThrottle::new(policy(100, 3));
     let ip: IpAddr = "198.51.100.7".parse().unwrap();
     let long = "x".repeat(65);
@@ -141,4 +136,5 @@ async fn a_username_that_cannot_exist_counts_against_the_address_only() {
             .unwrap()
             .is_none()
     );
+}
 }

@@ -3,7 +3,6 @@
 //! One module per subcommand under `commands/`, each with a clap `Args` struct
 //! and a `run()` function returning the process exit code.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -25,14 +24,17 @@ pub struct Cli {
 /// Options shared by every subcommand.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
-    /// SQLite database file of the registry.
+    /// The database: a SQLite file (`PATH` or `sqlite://PATH`) or a PostgreSQL
+    /// server (`postgres://USER:PASSWORD@HOST:PORT/DB`, `postgres://USER@/DB?host=/SOCKET/DIR`).
     #[arg(
         long,
         global = true,
         env = "SEJAHTERA_DB",
-        default_value = "./sejahtera.db"
+        default_value = "./sejahtera.db",
+        value_name = "PATH|URL",
+        hide_env_values = true
     )]
-    pub db: PathBuf,
+    pub db: sejahtera_app::DbUrl,
     /// Print only the final summary line (no progress bars, no warnings list).
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -76,6 +78,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Create and list user accounts of the web console.
     User(commands::user::Args),
+    /// Database administration: copy a whole database between SQLite and PostgreSQL.
+    Db(commands::db::Args),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +128,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Partner(a) => commands::partner::run(a, g).await,
         Command::Serve(a) => commands::serve::run(a, g).await,
         Command::User(a) => commands::user::run(a, g).await,
+        Command::Db(a) => commands::db::run(a, g).await,
     }
 }
 

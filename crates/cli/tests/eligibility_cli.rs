@@ -1,7 +1,6 @@
 //! `sejahtera eligibility count` output format, parse errors on the command line,
 //! and the `pmt` and `targeting` commands on a small demo.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 fn bin() -> Command {
@@ -14,7 +13,7 @@ fn bin() -> Command {
     c
 }
 
-fn run(db: &Path, args: &[&str]) -> Output {
+fn cli(db: &str, args: &[&str]) -> Output {
     bin()
         .arg("--db")
         .arg(db)
@@ -24,8 +23,8 @@ fn run(db: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(db: &Path, args: &[&str]) -> String {
-    let o = run(db, args);
+fn ok(db: &str, args: &[&str]) -> String {
+    let o = cli(db, args);
     assert!(
         o.status.success(),
         "{args:?}: {}",
@@ -37,10 +36,10 @@ fn ok(db: &Path, args: &[&str]) -> String {
 const EXAMPLE: &str =
     "desil <= 4 and kepala.jenis_kelamin == \"P\" and any(anggota, umur >= 18 and umur <= 55)";
 
-#[test]
-fn eligibility_count_csv_json_and_errors() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("e.db");
+sejahtera_testkit::on_both_backends! {
+async fn eligibility_count_csv_json_and_errors(db) {
+    let t = db;
+    let db = t.url.clone();
     ok(
         &db,
         &["demo", "--no-serve", "--scale", "0.02", "--seed", "3"],
@@ -95,7 +94,7 @@ fn eligibility_count_csv_json_and_errors() {
     assert_eq!(a[6]["district"], "(all)");
 
     // A parse error: exit code 2, the position and a caret on standard error.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "eligibility",
@@ -133,16 +132,16 @@ fn eligibility_count_csv_json_and_errors() {
     );
 }
 
-#[test]
-fn pmt_estimate_score_and_targeting() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("p.db");
+async fn pmt_estimate_score_and_targeting(db) {
+    let t = db;
+    let d = t.dir();
+    let db = t.url.clone();
     ok(
         &db,
         &["demo", "--no-serve", "--scale", "0.02", "--seed", "4"],
     );
-    let sample = d.path().join("s.csv");
-    let weights = d.path().join("w.toml");
+    let sample = d.join("s.csv");
+    let weights = d.join("w.toml");
     ok(
         &db,
         &[
@@ -237,9 +236,10 @@ fn pmt_estimate_score_and_targeting() {
         .unwrap();
     assert_eq!(all["selected"], stats["participants"]);
     // One selection at a time.
-    let out = run(
+    let out = cli(
         &db,
         &["targeting", "--select", "desil <= 2", "--program", "1"],
     );
     assert_eq!(out.status.code(), Some(2));
+}
 }

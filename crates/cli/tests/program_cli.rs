@@ -1,10 +1,9 @@
 //! `sejahtera program`: define, dry-run, and record enrollment decisions with
 //! their refusals (capacity, exclusivity, transitions) through the binary.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
-fn run(db: &Path, args: &[&str]) -> Output {
+fn cli(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sejahtera"))
         .env(
             "SEJAHTERA_DATA",
@@ -27,19 +26,19 @@ fn text(o: &Output) -> String {
     )
 }
 
-#[test]
-fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("p.db");
+sejahtera_testkit::on_both_backends! {
+async fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision(db) {
+    let t = db;
+    let db = t.url.clone();
     assert!(
-        run(
+        cli(
             &db,
             &["demo", "--no-serve", "--scale", "0.01", "--seed", "3"]
         )
         .status
         .success()
     );
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -66,7 +65,7 @@ fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
     );
     // The demo has programs of its own: use the ids given back.
     let first = created_id(&o, "program");
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -93,7 +92,7 @@ fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
     );
     let second = created_id(&o, "program");
     // A bad expression is refused with its position.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -117,7 +116,7 @@ fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = run(&db, &["program", "dry-run", &first, "--format", "csv"]);
+    let o = cli(&db, &["program", "dry-run", &first, "--format", "csv"]);
     assert!(o.status.success(), "{}", text(&o));
     let csv = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(csv.starts_with("village,name,households,quota\n"));
@@ -127,7 +126,7 @@ fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
             .all(|l| l.starts_with("53.71.") || l.starts_with("(all)"))
     );
     // Two Kupang households of the poorest deciles.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "eligibility",
@@ -149,7 +148,7 @@ fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
         .collect();
     assert_eq!(kks.len(), 2);
     let decide = |kk: &str, program: &str, action: &str| {
-        run(
+        cli(
             &db,
             &[
                 "program",
@@ -183,6 +182,7 @@ fn programs_enforce_capacity_and_exclusivity_and_keep_every_decision() {
     // The place is free again, and the exclusive program accepts the graduate.
     assert!(decide(&kks[1], &first, "enroll").status.success());
     assert!(decide(&kks[0], &second, "enroll").status.success());
+}
 }
 
 fn stdout(o: &Output) -> String {
@@ -228,18 +228,19 @@ fn created_id(o: &Output, what: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn running_a_program_from_the_command_line() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("r.db");
-    let o = run(
+sejahtera_testkit::on_both_backends! {
+async fn running_a_program_from_the_command_line(db) {
+    let t = db;
+    let d = t.dir();
+    let db = t.url.clone();
+    let o = cli(
         &db,
         &["demo", "--no-serve", "--scale", "0.01", "--seed", "5"],
     );
     assert!(o.status.success(), "{}", text(&o));
 
     // Partners.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "partner",
@@ -255,7 +256,7 @@ fn running_a_program_from_the_command_line() {
         ],
     );
     let partner = created_id(&o, "partner");
-    let o = run(
+    let o = cli(
         &db,
         &[
             "partner",
@@ -274,7 +275,7 @@ fn running_a_program_from_the_command_line() {
         "{}",
         text(&o)
     );
-    let list = json(&run(&db, &["partner", "list", "--format", "json"]));
+    let list = json(&cli(&db, &["partner", "list", "--format", "json"]));
     let mine = list
         .as_array()
         .unwrap()
@@ -293,7 +294,7 @@ fn running_a_program_from_the_command_line() {
         .to_string();
 
     // A program working with the new partner.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -319,12 +320,12 @@ fn running_a_program_from_the_command_line() {
         ],
     );
     let program = created_id(&o, "program");
-    let programs = csv_rows(&run(&db, &["program", "list", "--format", "csv"]));
+    let programs = csv_rows(&cli(&db, &["program", "list", "--format", "csv"]));
     let row = programs.iter().find(|p| p["id"] == program).unwrap();
     assert_eq!(row["partners"], partner);
 
     // Two Kupang households: the first takes part through a member who is not the head.
-    let persons = csv_rows(&run(&db, &["export", "persons"]));
+    let persons = csv_rows(&cli(&db, &["export", "persons"]));
     let kupang: Vec<_> = persons
         .iter()
         .filter(|p| p["no_kk"].starts_with("5371"))
@@ -341,14 +342,14 @@ fn running_a_program_from_the_command_line() {
             "program", "decide", &program, "--kk", kk, "--action", "enroll", "--why", "uji",
         ];
         args.extend_from_slice(extra);
-        run(&db, &args)
+        cli(&db, &args)
     };
     let o = decide(&h1, &["--participant", "1234"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--participant"), "{}", text(&o));
     let o = decide(&h1, &["--participant", &member]);
     assert!(o.status.success(), "{}", text(&o));
-    let en = csv_rows(&run(
+    let en = csv_rows(&cli(
         &db,
         &["program", "enrollments", &program, "--format", "csv"],
     ));
@@ -359,7 +360,7 @@ fn running_a_program_from_the_command_line() {
     assert!(en[0]["village"].starts_with("53.71."));
 
     // Sessions and attendance.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -375,7 +376,7 @@ fn running_a_program_from_the_command_line() {
         ],
     );
     let session = created_id(&o, "session");
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program", "session", "add", &program, "--date", "1 Maret", "--topic", "X",
@@ -387,7 +388,7 @@ fn running_a_program_from_the_command_line() {
         "{}",
         text(&o)
     );
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -405,12 +406,12 @@ fn running_a_program_from_the_command_line() {
         "{}",
         text(&o)
     );
-    let o = run(&db, &["program", "attend", &session, "--present", &h1]);
+    let o = cli(&db, &["program", "attend", &session, "--present", &h1]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(&db, &["program", "attend", "999999", "--present", &h1]);
+    let o = cli(&db, &["program", "attend", "999999", "--present", &h1]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(stderr(&o).contains("no session with id 999999"));
-    let sessions = json(&run(
+    let sessions = json(&cli(
         &db,
         &["program", "session", "list", &program, "--format", "json"],
     ));
@@ -419,7 +420,7 @@ fn running_a_program_from_the_command_line() {
     assert_eq!(sessions[0]["absent"], 0);
 
     // Visits.
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -434,7 +435,7 @@ fn running_a_program_from_the_command_line() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -449,7 +450,7 @@ fn running_a_program_from_the_command_line() {
         ],
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    let visits = csv_rows(&run(
+    let visits = csv_rows(&cli(
         &db,
         &["program", "visits", &program, "--format", "csv"],
     ));
@@ -460,7 +461,7 @@ fn running_a_program_from_the_command_line() {
 
     // Referrals.
     let refer = |partner: &str, service: &str| {
-        run(
+        cli(
             &db,
             &[
                 "program",
@@ -495,7 +496,7 @@ fn running_a_program_from_the_command_line() {
     let status = |args: &[&str]| {
         let mut a = vec!["program", "referral", &referral];
         a.extend_from_slice(args);
-        run(&db, &a)
+        cli(&db, &a)
     };
     let o = status(&[
         "--status",
@@ -529,7 +530,7 @@ fn running_a_program_from_the_command_line() {
         "2024-04-01",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let refs = json(&run(
+    let refs = json(&cli(
         &db,
         &[
             "program",
@@ -551,7 +552,7 @@ fn running_a_program_from_the_command_line() {
     assert_eq!(refs[0]["amount"], 15_000_000);
     assert_eq!(refs[0]["referred_on"], "2024-03-05");
     assert_eq!(refs[0]["updated_on"], "2024-04-01");
-    let demo_refs = csv_rows(&run(
+    let demo_refs = csv_rows(&cli(
         &db,
         &["program", "referrals", "--program", "6", "--format", "csv"],
     ));
@@ -561,7 +562,7 @@ fn running_a_program_from_the_command_line() {
     let outcome = |date: &str, extra: &[&str]| {
         let mut a = vec!["program", "outcome", &program, "--kk", &h1, "--date", date];
         a.extend_from_slice(extra);
-        run(&db, &a)
+        cli(&db, &a)
     };
     let o = outcome("2999-01-01", &["--income", "1.500.000"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
@@ -585,7 +586,7 @@ fn running_a_program_from_the_command_line() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let file = d.path().join("hasil.csv");
+    let file = d.join("hasil.csv");
     std::fs::write(
         &file,
         format!(
@@ -599,8 +600,8 @@ fn running_a_program_from_the_command_line() {
         ),
     )
     .unwrap();
-    let rejects = d.path().join("rejects.csv");
-    let o = run(
+    let rejects = d.join("rejects.csv");
+    let o = cli(
         &db,
         &[
             "program",
@@ -636,9 +637,9 @@ fn running_a_program_from_the_command_line() {
     assert_eq!(&rej[0][0], "3");
     assert_eq!(&rej[0][1], "no_kk");
     assert!(rej[0][2].contains("neither a candidate nor a participant"));
-    let bad = d.path().join("bad.csv");
+    let bad = d.join("bad.csv");
     std::fs::write(&bad, "kk,tgl\n1,2\n").unwrap();
-    let o = run(
+    let o = cli(
         &db,
         &[
             "program",
@@ -649,7 +650,7 @@ fn running_a_program_from_the_command_line() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(stderr(&o).contains("unknown column \"kk\""), "{}", text(&o));
-    let outs = csv_rows(&run(
+    let outs = csv_rows(&cli(
         &db,
         &["program", "outcomes", &program, "--format", "csv"],
     ));
@@ -662,7 +663,7 @@ fn running_a_program_from_the_command_line() {
     assert_eq!(outs[1]["source"], "imported");
 
     // Public aggregates.
-    let st = json(&run(
+    let st = json(&cli(
         &db,
         &["program", "stats", &program, "--format", "json"],
     ));
@@ -674,7 +675,7 @@ fn running_a_program_from_the_command_line() {
     assert_eq!(st["referral_amount"], serde_json::Value::Null);
     assert_eq!(st["referrals"]["completed"]["suppressed"], true);
     assert_eq!(st["by_district"][0]["total"]["suppressed"], true);
-    let o = run(&db, &["program", "stats", &program]);
+    let o = cli(&db, &["program", "stats", &program]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         stdout(&o).contains("referral amount     suppressed (fewer than 5 completed referrals)"),
@@ -682,13 +683,13 @@ fn running_a_program_from_the_command_line() {
         text(&o)
     );
     assert!(stdout(&o).contains("<5"), "{}", text(&o));
-    let kv = csv_rows(&run(&db, &["program", "stats", "6", "--format", "csv"]));
+    let kv = csv_rows(&cli(&db, &["program", "stats", "6", "--format", "csv"]));
     assert!(kv.iter().any(|r| r["key"] == "by_status.active.value"));
-    let o = run(&db, &["program", "stats", "999"]);
+    let o = cli(&db, &["program", "stats", "999"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 
     // The demo's evaluation panel feeds `evaluate did`.
-    let panel = json(&run(&db, &["program", "panel", "6", "--format", "json"]));
+    let panel = json(&cli(&db, &["program", "panel", "6", "--format", "json"]));
     let panel = panel.as_array().unwrap();
     assert!(panel.len() > 100);
     assert!(panel.iter().any(|r| r["first_treated"] == 0));
@@ -697,12 +698,12 @@ fn running_a_program_from_the_command_line() {
             .iter()
             .any(|r| r["first_treated"].as_i64().unwrap() > 0)
     );
-    let o = run(&db, &["program", "panel", "6"]);
+    let o = cli(&db, &["program", "panel", "6"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(stdout(&o).starts_with("unit,period,first_treated,income,business,employed\n"));
-    let panel_file = d.path().join("panel.csv");
+    let panel_file = d.join("panel.csv");
     std::fs::write(&panel_file, &o.stdout).unwrap();
-    let att = json(&run(
+    let att = json(&cli(
         &db,
         &[
             "evaluate",
@@ -724,4 +725,5 @@ fn running_a_program_from_the_command_line() {
         (150_000.0..1_000_000.0).contains(&att),
         "ATT of the demo's credit program: {att}"
     );
+}
 }

@@ -1,13 +1,12 @@
 //! "At most N" rules hold across processes: many `sejahtera program decide`
-//! processes started at the same moment on one SQLite database. Capacity,
+//! processes started at the same moment on one database (SQLite or PostgreSQL). Capacity,
 //! village quotas and exclusivity are decided in the write transaction that
 //! appends the event, so exactly the allowed number get through and every
 //! other process is refused with the reason (exit 3).
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn command(db: &Path, args: &[&str]) -> Command {
+fn command(db: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sejahtera"));
     c.env(
         "SEJAHTERA_DATA",
@@ -21,7 +20,7 @@ fn command(db: &Path, args: &[&str]) -> Command {
     c
 }
 
-fn run(db: &Path, args: &[&str]) -> Output {
+fn cli(db: &str, args: &[&str]) -> Output {
     command(db, args).output().unwrap()
 }
 
@@ -33,7 +32,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn add_program(db: &Path, name: &str, extra: &[&str]) -> String {
+fn add_program(db: &str, name: &str, extra: &[&str]) -> String {
     let mut args = vec![
         "program",
         "add",
@@ -55,7 +54,7 @@ fn add_program(db: &Path, name: &str, extra: &[&str]) -> String {
         "di_wilayah(\"53.71\")",
     ];
     args.extend_from_slice(extra);
-    let o = run(db, &args);
+    let o = cli(db, &args);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     out.strip_prefix("created program ")
@@ -65,8 +64,8 @@ fn add_program(db: &Path, name: &str, extra: &[&str]) -> String {
 }
 
 /// KK numbers and villages of the Kupang households, from the export.
-fn kupang_households(db: &Path) -> Vec<(String, String)> {
-    let o = run(db, &["export", "households", "--format", "csv"]);
+fn kupang_households(db: &str) -> Vec<(String, String)> {
+    let o = cli(db, &["export", "households", "--format", "csv"]);
     assert!(o.status.success(), "{}", text(&o));
     let csv = String::from_utf8_lossy(&o.stdout).to_string();
     let mut lines = csv.lines();
@@ -81,7 +80,7 @@ fn kupang_households(db: &Path) -> Vec<(String, String)> {
 }
 
 /// Starts one `decide` process per (program, KK) at once; returns (recorded, refused, outputs).
-fn race(db: &Path, decisions: &[(String, String)]) -> (usize, usize, Vec<String>) {
+fn race(db: &str, decisions: &[(String, String)]) -> (usize, usize, Vec<String>) {
     let children: Vec<_> = decisions
         .iter()
         .map(|(program, kk)| {
@@ -113,11 +112,11 @@ fn race(db: &Path, decisions: &[(String, String)]) -> (usize, usize, Vec<String>
     (ok, refused, messages)
 }
 
-#[test]
-fn capacity_quota_and_exclusivity_hold_across_concurrent_processes() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("race.db");
-    let o = run(
+sejahtera_testkit::on_both_backends! {
+async fn capacity_quota_and_exclusivity_hold_across_concurrent_processes(db) {
+    let t = db;
+    let db = t.url.clone();
+    let o = cli(
         &db,
         &["demo", "--no-serve", "--scale", "0.01", "--seed", "5"],
     );
@@ -175,4 +174,5 @@ fn capacity_quota_and_exclusivity_hold_across_concurrent_processes() {
             .all(|m| m.contains("which is exclusive with")),
         "{messages:?}"
     );
+}
 }

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use sejahtera_testkit::db::TestDb;
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sejahtera"));
     c.env(
@@ -14,7 +16,7 @@ fn bin() -> Command {
     c
 }
 
-fn run(db: &Path, args: &[&str]) -> Output {
+fn cli(db: &str, args: &[&str]) -> Output {
     bin().arg("--db").arg(db).args(args).output().unwrap()
 }
 
@@ -32,12 +34,12 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-#[test]
-fn regions_csv_under_a_regency() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("r.db");
-    assert!(run(&db, &["init"]).status.success());
-    let o = run(&db, &["regions", "--under", "5371", "--format", "csv"]);
+sejahtera_testkit::on_both_backends! {
+async fn regions_csv_under_a_regency(db) {
+    let t = db;
+    let db = t.url.clone();
+    assert!(cli(&db, &["init"]).status.success());
+    let o = cli(&db, &["regions", "--under", "5371", "--format", "csv"]);
     assert!(o.status.success());
     let text = stdout(&o);
     let mut lines = text.lines();
@@ -49,7 +51,7 @@ fn regions_csv_under_a_regency() {
     assert_eq!(rows.len(), 6 + 51);
     assert!(rows.contains(&"53.71.01,Alak,district,53.71,,Asia/Makassar"));
     assert!(rows.contains(&"53.71.01.1001,Namosain,village,53.71.01,kelurahan,Asia/Makassar"));
-    let o = run(&db, &["regions", "--under", "15.03.01", "--format", "json"]);
+    let o = cli(&db, &["regions", "--under", "15.03.01", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
         v.as_array()
@@ -58,20 +60,20 @@ fn regions_csv_under_a_regency() {
             .all(|r| r["timezone"] == "Asia/Jakarta" && r["level"] == "village")
     );
     assert!(v.as_array().unwrap().iter().any(|r| r["type"] == "desa"));
-    let o = run(&db, &["regions", "--under", "99.99"]);
+    let o = cli(&db, &["regions", "--under", "99.99"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
-#[test]
-fn import_exit_codes_and_last_line() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("i.db");
+async fn import_exit_codes_and_last_line(db) {
+    let t = db;
+    let d = t.dir();
+    let db = t.url.clone();
     let good = write(
-        d.path(),
+        d,
         "h.csv",
         "no_kk,kode_wilayah,pengeluaran_bulanan\n5371010101200001,5371011001,1.000.000\n",
     );
-    let o = run(&db, &["import", "households", good.to_str().unwrap()]);
+    let o = cli(&db, &["import", "households", good.to_str().unwrap()]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -81,21 +83,21 @@ fn import_exit_codes_and_last_line() {
     assert_eq!(last_line(&o), "accepted 1, rejected 0, warnings 0");
 
     let some_bad = write(
-        d.path(),
+        d,
         "h2.csv",
         "no_kk,kode_wilayah,pengeluaran_bulanan,extra\n5371010101200002,5371011001,1\n123,5371011001,1\n",
     );
-    let o = run(&db, &["import", "households", some_bad.to_str().unwrap()]);
+    let o = cli(&db, &["import", "households", some_bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(last_line(&o), "accepted 1, rejected 1, warnings 1");
-    let rejects = std::fs::read_to_string(d.path().join("h2.csv.rejects.csv")).unwrap();
+    let rejects = std::fs::read_to_string(d.join("h2.csv.rejects.csv")).unwrap();
     assert!(
         rejects.starts_with("line,column,reason,raw\n3,no_kk,"),
         "{rejects}"
     );
 
-    let custom = d.path().join("my-rejects.csv");
-    let o = run(
+    let custom = d.join("my-rejects.csv");
+    let o = cli(
         &db,
         &[
             "import",
@@ -114,56 +116,55 @@ fn import_exit_codes_and_last_line() {
     );
     assert!(custom.exists());
 
-    let unusable = write(d.path(), "h3.csv", "no_kk,alamat\n5371010101200003,x\n");
-    let o = run(&db, &["import", "households", unusable.to_str().unwrap()]);
+    let unusable = write(d, "h3.csv", "no_kk,alamat\n5371010101200003,x\n");
+    let o = cli(&db, &["import", "households", unusable.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr)
             .contains("missing required column(s) kode_wilayah, pengeluaran_bulanan")
     );
-    let o = run(
+    let o = cli(
         &db,
         &[
             "import",
             "persons",
-            d.path().join("nope.csv").to_str().unwrap(),
+            d.join("nope.csv").to_str().unwrap(),
         ],
     );
     assert_eq!(o.status.code(), Some(2));
 }
 
-#[test]
-fn templates_print_the_headers() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("t.db");
-    let o = run(&db, &["import", "template", "persons"]);
+async fn templates_print_the_headers(db) {
+    let t = db;
+    let db = t.url.clone();
+    let o = cli(&db, &["import", "template", "persons"]);
     assert_eq!(
         stdout(&o),
         "nik,no_kk,nama,jenis_kelamin,tanggal_lahir,hubungan,pendidikan,pekerjaan,sektor,disabilitas,status_kawin\n"
     );
-    let o = run(&db, &["import", "template", "households"]);
+    let o = cli(&db, &["import", "template", "households"]);
     assert!(stdout(&o).starts_with("no_kk,kode_wilayah,rt,rw,alamat,pengeluaran_bulanan,lantai,"));
 }
 
-#[test]
-fn demo_export_reimports_unchanged_and_summary_adds_up() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("demo.db");
-    let o = run(
+async fn demo_export_reimports_unchanged_and_summary_adds_up(db) {
+    let t = db;
+    let d = t.dir();
+    let db = t.url.clone();
+    let o = cli(
         &db,
         &["demo", "--no-serve", "--scale", "0.01", "--seed", "3"],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout(&o).contains("53.71 Kota Kupang"));
     // Reused the second time.
-    let o = run(
+    let o = cli(
         &db,
         &["demo", "--no-serve", "--scale", "0.01", "--seed", "3"],
     );
     assert!(stdout(&o).contains("already"));
     // A different seed into the same database is refused.
     assert_eq!(
-        run(
+        cli(
             &db,
             &["demo", "--no-serve", "--scale", "0.01", "--seed", "4"]
         )
@@ -172,10 +173,10 @@ fn demo_export_reimports_unchanged_and_summary_adds_up() {
         Some(2)
     );
 
-    let h = d.path().join("h.csv");
-    let p = d.path().join("p.csv");
+    let h = d.join("h.csv");
+    let p = d.join("p.csv");
     assert!(
-        run(
+        cli(
             &db,
             &["export", "households", "--output", h.to_str().unwrap()]
         )
@@ -183,7 +184,7 @@ fn demo_export_reimports_unchanged_and_summary_adds_up() {
         .success()
     );
     assert!(
-        run(&db, &["export", "persons", "--output", p.to_str().unwrap()])
+        cli(&db, &["export", "persons", "--output", p.to_str().unwrap()])
             .status
             .success()
     );
@@ -191,30 +192,33 @@ fn demo_export_reimports_unchanged_and_summary_adds_up() {
     assert!(n_p > 7000, "{n_p} persons");
 
     // Re-import into the same database: nothing changes.
-    let o = run(&db, &["import", "households", h.to_str().unwrap()]);
+    let o = cli(&db, &["import", "households", h.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains(" 0 new, 0 updated"), "{}", stdout(&o));
-    let o = run(&db, &["import", "persons", p.to_str().unwrap()]);
+    let o = cli(&db, &["import", "persons", p.to_str().unwrap()]);
     assert!(stdout(&o).contains(" 0 new, 0 updated"), "{}", stdout(&o));
     let flagged_warnings: usize = last_line(&o).rsplit(' ').next().unwrap().parse().unwrap();
 
     // Into a fresh database: every row accepted, and the export is identical.
-    let db2 = d.path().join("fresh.db");
+    let t2 = TestDb::new(t.backend, "fresh")
+        .await
+        .expect("a second test database");
+    let db2 = t2.url.clone();
     assert_eq!(
-        run(&db2, &["import", "households", h.to_str().unwrap()])
+        cli(&db2, &["import", "households", h.to_str().unwrap()])
             .status
             .code(),
         Some(0)
     );
-    let o = run(&db2, &["import", "persons", p.to_str().unwrap()]);
+    let o = cli(&db2, &["import", "persons", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(
         last_line(&o),
         format!("accepted {n_p}, rejected 0, warnings {flagged_warnings}")
     );
-    let p2 = d.path().join("p2.csv");
+    let p2 = d.join("p2.csv");
     assert!(
-        run(
+        cli(
             &db2,
             &["export", "persons", "--output", p2.to_str().unwrap()]
         )
@@ -223,7 +227,7 @@ fn demo_export_reimports_unchanged_and_summary_adds_up() {
     );
     assert_eq!(std::fs::read(&p).unwrap(), std::fs::read(&p2).unwrap());
 
-    let o = run(&db2, &["summary", "--format", "csv"]);
+    let o = cli(&db2, &["summary", "--format", "csv"]);
     let text = stdout(&o);
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
@@ -237,9 +241,9 @@ fn demo_export_reimports_unchanged_and_summary_adds_up() {
         .sum();
     assert_eq!(sum, n_p);
 
-    let pq = d.path().join("p.parquet");
+    let pq = d.join("p.parquet");
     assert!(
-        run(
+        cli(
             &db2,
             &[
                 "export",
@@ -258,10 +262,10 @@ fn demo_export_reimports_unchanged_and_summary_adds_up() {
 
 /// Kills `import persons` at several points; each time the registry holds either
 /// none or all of the file's persons, never a part.
-#[test]
-fn a_kill_during_import_leaves_the_store_as_it_was() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("k.db");
+async fn a_kill_during_import_leaves_the_store_as_it_was(db) {
+    let t = db;
+    let d = t.dir();
+    let db = t.url.clone();
     let mut hh = String::from("no_kk,kode_wilayah,pengeluaran_bulanan\n");
     let mut pp = String::from("nik,no_kk,nama,jenis_kelamin,tanggal_lahir,hubungan\n");
     for i in 0..20_000u64 {
@@ -276,16 +280,16 @@ fn a_kill_during_import_leaves_the_store_as_it_was() {
             ));
         }
     }
-    let h = write(d.path(), "h.csv", &hh);
-    let p = write(d.path(), "p.csv", &pp);
+    let h = write(d, "h.csv", &hh);
+    let p = write(d, "p.csv", &pp);
     assert_eq!(
-        run(&db, &["import", "households", h.to_str().unwrap()])
+        cli(&db, &["import", "households", h.to_str().unwrap()])
             .status
             .code(),
         Some(0)
     );
     let count = || -> i64 {
-        let o = run(&db, &["summary", "--format", "csv"]);
+        let o = cli(&db, &["summary", "--format", "csv"]);
         let text = stdout(&o);
         text.lines()
             .last()
@@ -319,19 +323,18 @@ fn a_kill_during_import_leaves_the_store_as_it_was() {
     }
 }
 
-#[test]
-fn measure_from_registry_uses_the_shipped_poverty_lines() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("m.db");
+async fn measure_from_registry_uses_the_shipped_poverty_lines(db) {
+    let t = db;
+    let db = t.url.clone();
     assert!(
-        run(
+        cli(
             &db,
             &["demo", "--no-serve", "--scale", "0.02", "--seed", "5"]
         )
         .status
         .success()
     );
-    let o = run(
+    let o = cli(
         &db,
         &[
             "measure",
@@ -355,7 +358,7 @@ fn measure_from_registry_uses_the_shipped_poverty_lines() {
         let gini: f64 = row[11].parse().unwrap();
         assert!((gini - 0.32).abs() < 0.02, "{} gini {gini}", &row[0]);
     }
-    let o = run(
+    let o = cli(
         &db,
         &[
             "measure",
@@ -371,8 +374,9 @@ fn measure_from_registry_uses_the_shipped_poverty_lines() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 51 + 158 + 1);
 }
+}
 
-fn run_with_stdin(db: &Path, args: &[&str], input: &str) -> Output {
+fn run_with_stdin(db: &str, args: &[&str], input: &str) -> Output {
     use std::io::Write;
     let mut child = bin()
         .arg("--db")
@@ -392,10 +396,10 @@ fn run_with_stdin(db: &Path, args: &[&str], input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn user_add_reads_the_password_from_stdin_and_never_lists_it() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("u.db");
+sejahtera_testkit::on_both_backends! {
+async fn user_add_reads_the_password_from_stdin_and_never_lists_it(db) {
+    let t = db;
+    let db = t.url.clone();
     let o = run_with_stdin(
         &db,
         &["user", "add", "--role", "admin", "--name", "budi"],
@@ -449,9 +453,10 @@ fn user_add_reads_the_password_from_stdin_and_never_lists_it() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a known village"));
-    let o = run(&db, &["user", "list", "--format", "csv"]);
+    let o = cli(&db, &["user", "list", "--format", "csv"]);
     let text = stdout(&o);
     assert!(text.starts_with("id,username,display_name,role,villages,disabled"));
     assert!(text.contains("op.namosain,op.namosain,village_operator,53.71.01.1001,false"));
     assert!(!text.contains("argon2") && !text.contains("secret"));
+}
 }

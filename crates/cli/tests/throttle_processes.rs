@@ -5,11 +5,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn command(db: &Path) -> Command {
+fn command(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sejahtera"));
     c.env(
         "SEJAHTERA_DATA",
@@ -36,7 +35,7 @@ impl Drop for Served {
     }
 }
 
-fn serve(db: &Path) -> Served {
+fn serve(db: &str) -> Served {
     let mut child = command(db)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -72,10 +71,10 @@ fn attempt(addr: &str, user: &str, password: &str) -> u16 {
     std::str::from_utf8(&head[9..12]).unwrap().parse().unwrap()
 }
 
-#[test]
-fn sign_in_limit_holds_across_two_server_processes() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("t.db");
+sejahtera_testkit::on_both_backends! {
+async fn sign_in_limit_holds_across_two_server_processes(db) {
+    let t = db;
+    let db = t.url.clone();
     assert!(command(&db).arg("init").status().unwrap().success());
     let mut add = command(&db)
         .args(["user", "add", "--role", "planner", "--name", "budi"])
@@ -114,4 +113,5 @@ fn sign_in_limit_holds_across_two_server_processes() {
     // Locked on both servers, even with the right password.
     assert_eq!(attempt(&a.addr, "budi", "right-password-123"), 429);
     assert_eq!(attempt(&b.addr, "budi", "right-password-123"), 429);
+}
 }

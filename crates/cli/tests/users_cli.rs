@@ -2,10 +2,9 @@
 //! account is made or set later with `user region`.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn run(db: &Path, args: &[&str], stdin: &str) -> Output {
+fn cli(db: &str, args: &[&str], stdin: &str) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sejahtera"))
         .env(
             "SEJAHTERA_DATA",
@@ -33,11 +32,11 @@ fn text(o: &Output) -> String {
     )
 }
 
-#[test]
-fn an_agency_operator_needs_a_region() {
-    let d = tempfile::tempdir().unwrap();
-    let db = d.path().join("u.db");
-    assert!(run(&db, &["init"], "").status.success());
+sejahtera_testkit::on_both_backends! {
+async fn an_agency_operator_needs_a_region(db) {
+    let t = db;
+    let db = t.url.clone();
+    assert!(cli(&db, &["init"], "").status.success());
     let add = |extra: &[&str]| {
         let mut args = vec![
             "user",
@@ -50,7 +49,7 @@ fn an_agency_operator_needs_a_region() {
             "Dinas Uji",
         ];
         args.extend_from_slice(extra);
-        run(&db, &args, "kata-sandi-panjang\n")
+        cli(&db, &args, "kata-sandi-panjang\n")
     };
     let o = add(&[]);
     assert!(!o.status.success());
@@ -65,9 +64,9 @@ fn an_agency_operator_needs_a_region() {
     let o = add(&["--region", "53.71"]);
     assert!(o.status.success(), "{}", text(&o));
     // Another region later; only agency operators have one.
-    let o = run(&db, &["user", "region", "opd.uji", "15.03"], "");
+    let o = cli(&db, &["user", "region", "opd.uji", "15.03"], "");
     assert!(o.status.success(), "{}", text(&o));
-    let o = run(
+    let o = cli(
         &db,
         &[
             "user",
@@ -83,4 +82,5 @@ fn an_agency_operator_needs_a_region() {
     );
     assert!(!o.status.success());
     assert!(text(&o).contains("only agency operators"), "{}", text(&o));
+}
 }

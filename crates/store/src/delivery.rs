@@ -1,45 +1,16 @@
 //! Running programs: partners, sessions and attendance, mentoring visits,
 //! referrals (with their append-only status log) and outcomes (append-only).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sejahtera_domain::Rupiah;
-use sejahtera_domain::codes::{Code, JenisKelamin};
-use sejahtera_domain::delivery::{
-    Outcome, OutcomeSource, Partner, PartnerKind, Referral, ReferralStatus, Service, Session, Visit,
-};
-use sqlx::Row;
+use sejahtera_domain::codes::JenisKelamin;
+use sejahtera_domain::delivery::{Outcome, Partner, Referral, ReferralStatus, Session, Visit};
 
-use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn day(s: &str) -> Result<NaiveDate> {
-    s.parse().map_err(corrupt)
-}
-
-fn kk(s: &str) -> Result<u64> {
-    s.parse().map_err(corrupt)
-}
-
-fn kk_text(n: u64) -> String {
-    format!("{n:016}")
-}
-
-const SESSION_SELECT: &str = "SELECT id, program_id, day, topic, place FROM program_sessions";
-
-fn session_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Session> {
-    Ok(Session {
-        id: r.try_get(0)?,
-        program: r.try_get(1)?,
-        date: day(r.try_get(2)?)?,
-        topic: r.try_get(3)?,
-        place: r.try_get(4)?,
-    })
-}
+use crate::Result;
 
 /// A new status of a referral.
 #[derive(Debug, Clone)]
@@ -58,340 +29,63 @@ pub struct ReferralUpdate<'a> {
     pub actor: i64,
 }
 
-impl Store {
+/// Delivery of programs: partners, sessions, attendance, visits, referrals, outcomes.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
     /// Stores a partner; returns its id.
-    pub async fn create_partner(&self, p: &Partner) -> Result<i64> {
-        let services: Vec<&str> = p.services.iter().map(|s| s.as_str()).collect();
-        Ok(sqlx::query_scalar(
-            "INSERT INTO partners (name, kind, services, contact, created_at) VALUES (?, ?, ?, ?, ?) \
-             RETURNING id",
-        )
-        .bind(&p.name)
-        .bind(p.kind.as_str())
-        .bind(services.join(","))
-        .bind(&p.contact)
-        .bind(Utc::now().to_rfc3339())
-        .fetch_one(&self.pool)
-        .await?)
-    }
+    async fn create_partner(&self, p: &Partner) -> Result<i64>;
 
     /// Every partner, by id.
-    pub async fn partners(&self) -> Result<Vec<Partner>> {
-        let rows =
-            sqlx::query("SELECT id, name, kind, services, contact FROM partners ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                let services: &str = r.try_get(3)?;
-                Ok(Partner {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    kind: PartnerKind::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
-                    services: services
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(|s| Service::parse(s).map_err(corrupt))
-                        .collect::<Result<BTreeSet<_>>>()?,
-                    contact: r.try_get(4)?,
-                })
-            })
-            .collect()
-    }
+    async fn partners(&self) -> Result<Vec<Partner>>;
 
     /// Stores a training session; returns its id.
-    pub async fn create_training_session(&self, s: &Session, actor: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO program_sessions (program_id, day, topic, place, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(s.program)
-        .bind(s.date.to_string())
-        .bind(&s.topic)
-        .bind(&s.place)
-        .bind(actor)
-        .bind(Utc::now().to_rfc3339())
-        .fetch_one(&self.pool)
-        .await?)
-    }
+    async fn create_training_session(&self, s: &Session, actor: i64) -> Result<i64>;
 
     /// The sessions of a program, by day.
-    pub async fn training_sessions(&self, program: i64) -> Result<Vec<Session>> {
-        let rows = sqlx::query(&format!(
-            "{SESSION_SELECT} WHERE program_id = ? ORDER BY day, id"
-        ))
-        .bind(program)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(session_from_row).collect()
-    }
+    async fn training_sessions(&self, program: i64) -> Result<Vec<Session>>;
 
     /// The session with this id.
-    pub async fn training_session(&self, id: i64) -> Result<Option<Session>> {
-        let row = sqlx::query(&format!("{SESSION_SELECT} WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(session_from_row).transpose()
-    }
+    async fn training_session(&self, id: i64) -> Result<Option<Session>>;
 
     /// Records the attendance of households at a session, in one transaction;
     /// a second record for the same household replaces the first.
-    pub async fn record_attendance(
+    async fn record_attendance(
         &self,
         session: i64,
         marks: &[(u64, bool)],
         actor: i64,
-    ) -> Result<()> {
-        let now = Utc::now().to_rfc3339();
-        let mut tx = self.pool.begin().await?;
-        for (hh, present) in marks {
-            sqlx::query(
-                "INSERT INTO attendance (session_id, no_kk, present, recorded_by, recorded_at) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, no_kk) DO UPDATE SET \
-                 present = excluded.present, recorded_by = excluded.recorded_by, \
-                 recorded_at = excluded.recorded_at",
-            )
-            .bind(session)
-            .bind(kk_text(*hh))
-            .bind(*present as i64)
-            .bind(actor)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
+    ) -> Result<()>;
 
     /// Attendance at the sessions of a program: (session, household, present).
-    pub async fn attendance(&self, program: i64) -> Result<Vec<(i64, u64, bool)>> {
-        let rows = sqlx::query(
-            "SELECT a.session_id, a.no_kk, a.present FROM attendance a \
-             JOIN program_sessions s ON s.id = a.session_id WHERE s.program_id = ? \
-             ORDER BY a.session_id, a.no_kk",
-        )
-        .bind(program)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    kk(r.try_get(1)?)?,
-                    r.try_get::<i64, _>(2)? != 0,
-                ))
-            })
-            .collect()
-    }
+    async fn attendance(&self, program: i64) -> Result<Vec<(i64, u64, bool)>>;
 
     /// Stores a mentoring visit; returns its id.
-    pub async fn add_visit(&self, v: &Visit) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO mentoring_visits (program_id, no_kk, day, mentor, notes, recorded_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(v.program)
-        .bind(kk_text(v.household))
-        .bind(v.date.to_string())
-        .bind(v.mentor)
-        .bind(&v.notes)
-        .bind(Utc::now().to_rfc3339())
-        .fetch_one(&self.pool)
-        .await?)
-    }
+    async fn add_visit(&self, v: &Visit) -> Result<i64>;
 
     /// The mentoring visits of a program, by day.
-    pub async fn visits(&self, program: i64) -> Result<Vec<Visit>> {
-        let rows = sqlx::query(
-            "SELECT id, program_id, no_kk, day, mentor, notes FROM mentoring_visits \
-             WHERE program_id = ? ORDER BY day, id",
-        )
-        .bind(program)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Visit {
-                    id: r.try_get(0)?,
-                    program: r.try_get(1)?,
-                    household: kk(r.try_get(2)?)?,
-                    date: day(r.try_get(3)?)?,
-                    mentor: r.try_get(4)?,
-                    notes: r.try_get(5)?,
-                })
-            })
-            .collect()
-    }
+    async fn visits(&self, program: i64) -> Result<Vec<Visit>>;
 
     /// Stores a referral and its first status (`referred`) in one transaction;
     /// returns its id.
-    pub async fn create_referral(&self, r: &Referral, actor: i64) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO referrals (program_id, no_kk, partner_id, service, referred_on, created_by) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(r.program)
-        .bind(kk_text(r.household))
-        .bind(r.partner)
-        .bind(r.service.as_str())
-        .bind(r.referred_on.to_string())
-        .bind(actor)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO referral_events (referral_id, status, result, amount, day, actor, at) \
-             VALUES (?, 'referred', NULL, NULL, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(r.referred_on.to_string())
-        .bind(actor)
-        .bind(Utc::now().to_rfc3339())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
+    async fn create_referral(&self, r: &Referral, actor: i64) -> Result<i64>;
 
     /// Appends a new status to a referral.
-    pub async fn update_referral(&self, u: &ReferralUpdate<'_>) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO referral_events (referral_id, status, result, amount, day, actor, at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(u.referral)
-        .bind(u.status.as_str())
-        .bind(u.result)
-        .bind(u.amount.map(|a| a.get()))
-        .bind(u.day.to_string())
-        .bind(u.actor)
-        .bind(Utc::now().to_rfc3339())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
+    async fn update_referral(&self, u: &ReferralUpdate<'_>) -> Result<()>;
 
     /// Referrals with their current status, optionally of one program and/or
     /// addressed to one partner, by id.
-    pub async fn referrals(
-        &self,
-        program: Option<i64>,
-        partner: Option<i64>,
-    ) -> Result<Vec<Referral>> {
-        self.referrals_where(None, program, partner).await
-    }
+    async fn referrals(&self, program: Option<i64>, partner: Option<i64>) -> Result<Vec<Referral>>;
 
     /// One referral with its current status.
-    pub async fn referral(&self, id: i64) -> Result<Option<Referral>> {
-        Ok(self.referrals_where(Some(id), None, None).await?.pop())
-    }
-
-    async fn referrals_where(
-        &self,
-        id: Option<i64>,
-        program: Option<i64>,
-        partner: Option<i64>,
-    ) -> Result<Vec<Referral>> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.program_id, r.no_kk, r.partner_id, r.service, r.referred_on, \
-                    e.status, e.result, e.amount, e.day \
-             FROM referrals r JOIN referral_events e ON e.id = \
-                 (SELECT MAX(id) FROM referral_events WHERE referral_id = r.id) \
-             WHERE (?1 IS NULL OR r.id = ?1) AND (?2 IS NULL OR r.program_id = ?2) \
-               AND (?3 IS NULL OR r.partner_id = ?3) \
-             ORDER BY r.id",
-        )
-        .bind(id)
-        .bind(program)
-        .bind(partner)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Referral {
-                    id: r.try_get(0)?,
-                    program: r.try_get(1)?,
-                    household: kk(r.try_get(2)?)?,
-                    partner: r.try_get(3)?,
-                    service: Service::parse(r.try_get::<&str, _>(4)?).map_err(corrupt)?,
-                    referred_on: day(r.try_get(5)?)?,
-                    status: ReferralStatus::parse(r.try_get::<&str, _>(6)?).map_err(corrupt)?,
-                    result: r.try_get(7)?,
-                    amount: r.try_get::<Option<i64>, _>(8)?.map(Rupiah::new),
-                    updated_on: day(r.try_get(9)?)?,
-                })
-            })
-            .collect()
-    }
+    async fn referral(&self, id: i64) -> Result<Option<Referral>>;
 
     /// Appends outcomes in one transaction (all or none); returns how many.
-    pub async fn append_outcomes(&self, outcomes: &[Outcome], actor: i64) -> Result<u64> {
-        let now = Utc::now().to_rfc3339();
-        let mut tx = self.pool.begin().await?;
-        for o in outcomes {
-            sqlx::query(
-                "INSERT INTO outcomes (program_id, no_kk, day, business, income, employed, source, \
-                 actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(o.program)
-            .bind(kk_text(o.household))
-            .bind(o.date.to_string())
-            .bind(o.business.map(i64::from))
-            .bind(o.income.map(|r| r.get()))
-            .bind(o.employed.map(i64::from))
-            .bind(o.source.as_str())
-            .bind(actor)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes.len() as u64)
-    }
+    async fn append_outcomes(&self, outcomes: &[Outcome], actor: i64) -> Result<u64>;
 
     /// The outcomes of a program in the order recorded (a later row for the
     /// same household and day corrects an earlier one).
-    pub async fn outcomes(&self, program: i64) -> Result<Vec<Outcome>> {
-        let rows = sqlx::query(
-            "SELECT program_id, no_kk, day, business, income, employed, source FROM outcomes \
-             WHERE program_id = ? ORDER BY id",
-        )
-        .bind(program)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Outcome {
-                    program: r.try_get(0)?,
-                    household: kk(r.try_get(1)?)?,
-                    date: day(r.try_get(2)?)?,
-                    business: r.try_get::<Option<i64>, _>(3)?.map(|b| b != 0),
-                    income: r.try_get::<Option<i64>, _>(4)?.map(Rupiah::new),
-                    employed: r.try_get::<Option<i64>, _>(5)?.map(|b| b != 0),
-                    source: OutcomeSource::parse(r.try_get::<&str, _>(6)?).map_err(corrupt)?,
-                })
-            })
-            .collect()
-    }
+    async fn outcomes(&self, program: i64) -> Result<Vec<Outcome>>;
 
     /// The sex of every member recorded as a program's participant, by NIK.
-    pub async fn participant_sexes(&self, program: i64) -> Result<HashMap<u64, JenisKelamin>> {
-        let rows = sqlx::query(
-            "SELECT nik, jenis_kelamin FROM persons WHERE nik IN \
-             (SELECT DISTINCT participant FROM enrollment_events \
-              WHERE program_id = ? AND participant IS NOT NULL)",
-        )
-        .bind(program)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<&str, _>(0)?.parse().map_err(corrupt)?,
-                    JenisKelamin::parse(r.try_get::<&str, _>(1)?).map_err(corrupt)?,
-                ))
-            })
-            .collect()
-    }
+    async fn participant_sexes(&self, program: i64) -> Result<HashMap<u64, JenisKelamin>>;
 }

@@ -1,133 +1,192 @@
-//! Persistence of the Sejahtera registry.
+//! The store interface of Sejahtera: what the application asks of a database.
 //!
-//! [`Store`] is the SQLite backend (the embedded default): WAL journal, foreign keys
-//! on, migrations embedded in the binary. The SQL is kept portable (standard
-//! `INSERT … ON CONFLICT … DO UPDATE`, `IS DISTINCT FROM`, no SQLite-only functions
-//! in queries) so that the PostgreSQL backend can mirror it.
+//! One trait per aggregate ([`RegistryStore`], [`AccountStore`], [`ProgramStore`],
+//! [`DeliveryStore`], [`HouseholdStore`], [`WelfareStore`], [`MetaStore`]) with its
+//! row types, and a typed [`StoreError`]. Each backend implements all of them in
+//! its own crate, with its own migrations: `sejahtera-store-sqlite` (the embedded
+//! default) and `sejahtera-store-postgres`. [`Store`] is a cheap, cloneable handle
+//! on whichever backend was opened; no connection pool is visible through it.
 //!
-//! Bulk writes go through multi-row `INSERT` statements inside one transaction:
-//! either every row of an import is stored or none is.
+//! Rules of the kind "at most N" or "only once" are decided inside the database
+//! transaction that records them ([`ProgramStore::begin_enrollment`]), never by a
+//! lock in one process.
 #![warn(missing_docs)]
 
-mod accounts;
-mod delivery;
-mod programs;
-mod registry;
-mod rows;
-mod staff;
+pub mod accounts;
+pub mod copy;
+pub mod delivery;
+pub mod households;
+pub mod programs;
+pub mod registry;
+pub mod url;
 pub mod welfare;
 
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use async_trait::async_trait;
 
-pub use accounts::{NewUser, SessionRecord, UserRecord};
-pub use delivery::ReferralUpdate;
-pub use programs::EnrollmentTx;
+pub use accounts::{AccountStore, NewUser, SessionRecord, UserRecord};
+pub use copy::{CopyStore, TableLoad};
+pub use delivery::{DeliveryStore, ReferralUpdate};
+pub use households::{HouseholdFilter, HouseholdHit, HouseholdStore};
+pub use programs::{EnrollmentTx, ProgramStore};
 pub use registry::{
     BulkWrite, Counts, DistrictCount, GENERATION_KEY, HouseholdCodes, ImportRun, MemberCodes,
-    PersonKeys, WriteStats,
+    PersonKeys, RegistryStore, WriteStats,
 };
-pub use staff::{HouseholdFilter, HouseholdHit};
+pub use url::{DbUrl, UrlError};
+pub use welfare::{WelfareRow, WelfareStore};
 
-/// Errors of the store.
+/// Every trait of the interface, for `use sejahtera_store::prelude::*`.
+pub mod prelude {
+    pub use crate::{
+        AccountStore, BulkWrite, CopyStore, Database, DeliveryStore, EnrollmentTx, HouseholdStore,
+        MetaStore, ProgramStore, RegistryStore, WelfareStore,
+    };
+}
+
+/// Errors of the store, whatever the backend.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened or created.
-    #[error("cannot open database {path}: {source}")]
+    #[error("cannot open database {target}: {reason}")]
     Open {
-        /// The file.
-        path: String,
+        /// The file or server (never with a password).
+        target: String,
         /// The cause.
-        #[source]
-        source: sqlx::Error,
+        reason: String,
     },
     /// A migration failed.
     #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A query failed.
+    Migrate(String),
+    /// A uniqueness rule refused a duplicate.
+    #[error("duplicate refused by the database: {0}")]
+    Unique(String),
+    /// Concurrent transactions conflicted and this one was rolled back; retrying
+    /// it may succeed.
+    #[error("concurrent transactions conflicted: {0}")]
+    Conflict(String),
+    /// The database is not empty where an empty one is required.
+    #[error("database {0} already holds data")]
+    NotEmpty(String),
+    /// Any other failure of the database.
     #[error("database error: {0}")]
-    Sql(#[from] sqlx::Error),
+    Backend(String),
     /// Stored data could not be read back into domain types.
     #[error("corrupt stored row: {0}")]
     Corrupt(String),
 }
 
 impl StoreError {
-    /// Whether the error is a UNIQUE constraint that refused a duplicate.
+    /// Whether the error is a uniqueness rule that refused a duplicate.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.is_unique_violation())
+        matches!(self, StoreError::Unique(_))
+    }
+
+    /// Whether the transaction may succeed when retried.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Conflict(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        if let sqlx::Error::Database(d) = &e {
+            if d.is_unique_violation() {
+                return StoreError::Unique(d.message().to_string());
+            }
+            // PostgreSQL: serialization_failure, deadlock_detected;
+            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) after the busy timeout.
+            if matches!(d.code().as_deref(), Some("40001" | "40P01" | "5" | "6")) {
+                return StoreError::Conflict(d.message().to_string());
+            }
+        }
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migrate(e.to_string())
     }
 }
 
 /// Result alias of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// The SQLite registry store.
-#[derive(Debug, Clone)]
-pub struct Store {
-    pool: SqlitePool,
-}
-
-impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
-    pub async fn open(path: &Path) -> Result<Store> {
-        let opts = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                source: e,
-            })?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .map_err(|e| StoreError::Open {
-                path: path.display().to_string(),
-                source: e,
-            })?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
-    }
-
-    /// The connection pool, for use cases that need their own queries.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// Closes every connection (checkpointing the WAL).
-    pub async fn close(self) {
-        self.pool.close().await;
-    }
-
+/// Installation facts kept as key–value pairs.
+#[async_trait]
+pub trait MetaStore: Send + Sync {
     /// A value from the `meta` table.
-    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
 
     /// Sets a value in the `meta` table.
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, embedded (one file).
+    Sqlite,
+    /// PostgreSQL, a server.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A whole database behind one interface: every aggregate's store.
+#[async_trait]
+pub trait Database:
+    MetaStore
+    + CopyStore
+    + RegistryStore
+    + AccountStore
+    + ProgramStore
+    + DeliveryStore
+    + HouseholdStore
+    + WelfareStore
+    + Send
+    + Sync
+    + 'static
+{
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Closes every connection (SQLite checkpoints its WAL).
+    async fn close(&self);
+}
+
+/// A handle on an open store (cheap to clone, shared by every task).
+#[derive(Clone)]
+pub struct Store(Arc<dyn Database>);
+
+impl Store {
+    /// Wraps a backend.
+    pub fn new(db: impl Database) -> Store {
+        Store(Arc::new(db))
+    }
+}
+
+impl Deref for Store {
+    type Target = dyn Database;
+    fn deref(&self) -> &(dyn Database + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Store({})", self.0.backend().as_str())
     }
 }

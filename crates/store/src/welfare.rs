@@ -2,14 +2,11 @@
 
 use std::collections::HashMap;
 
-use futures_util::TryStreamExt;
 use sejahtera_domain::{NoKk, RegionCode};
-use sqlx::{QueryBuilder, Row, Sqlite};
 
-use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
 
-/// Rows per multi-row `INSERT`.
-const CHUNK: usize = 512;
+use crate::Result;
 
 /// One household's PMT score and decile.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,154 +21,22 @@ pub struct WelfareRow {
     pub area: RegionCode,
 }
 
-fn key_u64(s: &str) -> Result<u64> {
-    s.parse::<u64>()
-        .map_err(|_| StoreError::Corrupt(format!("stored key {s:?} is not numeric")))
-}
-
-impl Store {
+/// PMT scores and deciles.
+#[async_trait]
+pub trait WelfareStore: Send + Sync {
     /// Replaces every stored score and decile with `rows`, and sets `meta`, in one transaction.
-    pub async fn replace_welfare(
-        &self,
-        rows: &[WelfareRow],
-        meta: &[(String, String)],
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM household_welfare")
-            .execute(&mut *tx)
-            .await?;
-        for chunk in rows.chunks(CHUNK) {
-            let mut qb: QueryBuilder<'_, Sqlite> =
-                QueryBuilder::new("INSERT INTO household_welfare (no_kk, skor_pmt, desil, area) ");
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.no_kk.as_str())
-                    .push_bind(r.skor_pmt)
-                    .push_bind(i64::from(r.desil))
-                    .push_bind(r.area.as_str());
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
-        for (k, v) in meta {
-            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                .bind(k.as_str())
-                .bind(v.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
+    async fn replace_welfare(&self, rows: &[WelfareRow], meta: &[(String, String)]) -> Result<()>;
 
     /// Stored score and decile per household (`no_kk` as an integer).
-    pub async fn welfare(&self) -> Result<HashMap<u64, (f64, u8)>> {
-        let mut rows =
-            sqlx::query("SELECT no_kk, skor_pmt, desil FROM household_welfare").fetch(&self.pool);
-        let mut out = HashMap::new();
-        while let Some(r) = rows.try_next().await? {
-            let desil: i64 = r.try_get(2)?;
-            out.insert(
-                key_u64(r.try_get::<&str, _>(0)?)?,
-                (r.try_get::<f64, _>(1)?, desil as u8),
-            );
-        }
-        Ok(out)
-    }
+    async fn welfare(&self) -> Result<HashMap<u64, (f64, u8)>>;
 
     /// The stored score and decile of one household.
-    pub async fn welfare_of(&self, no_kk: &sejahtera_domain::NoKk) -> Result<Option<(f64, u8)>> {
-        let row = sqlx::query("SELECT skor_pmt, desil FROM household_welfare WHERE no_kk = ?")
-            .bind(no_kk.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            Some(r) => Ok(Some((
-                r.try_get::<f64, _>(0)?,
-                r.try_get::<i64, _>(1)? as u8,
-            ))),
-            None => Ok(None),
-        }
-    }
+    async fn welfare_of(&self, no_kk: &sejahtera_domain::NoKk) -> Result<Option<(f64, u8)>>;
 
     /// Number of households with a stored decile.
-    pub async fn welfare_count(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM household_welfare")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n as u64)
-    }
+    async fn welfare_count(&self) -> Result<u64>;
 
     /// True monthly consumption per household (`no_kk` as an integer), where known
     /// (the demo stores it in `household_truth`).
-    pub async fn true_consumption(&self) -> Result<HashMap<u64, i64>> {
-        let mut rows =
-            sqlx::query("SELECT no_kk, konsumsi_sebenarnya FROM household_truth").fetch(&self.pool);
-        let mut out = HashMap::new();
-        while let Some(r) = rows.try_next().await? {
-            out.insert(key_u64(r.try_get::<&str, _>(0)?)?, r.try_get(1)?);
-        }
-        Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn welfare_is_replaced_as_a_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("w.db")).await.unwrap();
-        let mut regions = sejahtera_domain::Regions::new();
-        let csv = "code,name,level,parent_code\n53,NTT,province,\n53.71,Kota Kupang,regency,53\n53.71.01,Alak,district,53.71\n53.71.01.1001,Manulai II,village,53.71.01\n";
-        regions.extend(sejahtera_domain::Regions::parse_csv("t", csv).unwrap());
-        store.save_regions(&regions).await.unwrap();
-        let kk = NoKk::parse("5371010101200001").unwrap();
-        let village = RegionCode::parse("53.71.01.1001").unwrap();
-        let h = sejahtera_domain::registry::Household {
-            no_kk: kk,
-            kode_wilayah: village,
-            rt: None,
-            rw: None,
-            alamat: None,
-            pengeluaran_bulanan: sejahtera_domain::Rupiah::new(1_000_000),
-            lantai: None,
-            dinding: None,
-            atap: None,
-            sumber_air: None,
-            sanitasi: None,
-            listrik: None,
-            bahan_bakar: None,
-            status_rumah: None,
-        };
-        store
-            .write_demo(&[h], &[], &[(kk, 1_100_000)], &[], &mut |_| {})
-            .await
-            .unwrap();
-        let row = |desil| WelfareRow {
-            no_kk: kk,
-            skor_pmt: 12.5,
-            desil,
-            area: RegionCode::parse("53.71").unwrap(),
-        };
-        store
-            .replace_welfare(&[row(3)], &[("pmt:area".into(), "regency".into())])
-            .await
-            .unwrap();
-        store.replace_welfare(&[row(4)], &[]).await.unwrap();
-        let w = store.welfare().await.unwrap();
-        assert_eq!(w.get(&5371010101200001), Some(&(12.5, 4)));
-        assert_eq!(store.welfare_count().await.unwrap(), 1);
-        assert_eq!(
-            store.meta("pmt:area").await.unwrap().as_deref(),
-            Some("regency")
-        );
-        assert_eq!(
-            store
-                .true_consumption()
-                .await
-                .unwrap()
-                .get(&5371010101200001),
-            Some(&1_100_000)
-        );
-    }
+    async fn true_consumption(&self) -> Result<HashMap<u64, i64>>;
 }

@@ -1,6 +1,9 @@
 //! Test helpers shared by the Sejahtera crates; a dev-dependency only.
 #![warn(missing_docs)]
 
+pub mod db;
+pub mod pg;
+
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};

@@ -41,8 +41,8 @@ pub use state::AppState;
 pub struct Config {
     /// Address to listen on (`127.0.0.1:0` for an ephemeral port).
     pub bind: SocketAddr,
-    /// SQLite database file.
-    pub db: PathBuf,
+    /// The database (a SQLite file or a PostgreSQL URL).
+    pub db: sejahtera_app::DbUrl,
     /// The shipped data directory (regions, poverty lines, boundaries).
     pub data_dir: PathBuf,
     /// Mark cookies `Secure` (set when served behind TLS).
@@ -63,10 +63,10 @@ pub struct Config {
 
 impl Config {
     /// A configuration with defaults for everything but the address and files.
-    pub fn new(bind: SocketAddr, db: PathBuf, data_dir: PathBuf) -> Config {
+    pub fn new(bind: SocketAddr, db: impl Into<sejahtera_app::DbUrl>, data_dir: PathBuf) -> Config {
         Config {
             bind,
-            db,
+            db: db.into(),
             data_dir,
             secure_cookies: false,
             throttle: ThrottlePolicy::default(),

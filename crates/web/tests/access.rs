@@ -710,9 +710,9 @@ fn refused(status: u16, location: &str) -> bool {
         || ((300..400).contains(&status) && location.starts_with("/login"))
 }
 
-#[tokio::test]
-async fn every_role_gets_exactly_the_access_the_table_gives() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn every_role_gets_exactly_the_access_the_table_gives(db) {
+    let app = TestApp::with_demo(db).await;
     let ctx = context(&app).await;
     let mut clients = Vec::new();
     for who in EVERYONE {
@@ -781,9 +781,8 @@ async fn every_role_gets_exactly_the_access_the_table_gives() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn every_route_has_a_row() {
-    let app = TestApp::empty().await;
+async fn every_route_has_a_row(db) {
+    let app = TestApp::empty(db).await;
     let live = common::live_routes(&app).await;
     let mut rows: Vec<(String, String)> = table()
         .iter()
@@ -804,4 +803,5 @@ async fn every_route_has_a_row() {
     seen.dedup();
     assert_eq!(seen.len(), rows.len(), "a route has two rows");
     app.stop().await;
+}
 }

@@ -84,8 +84,8 @@ async fn connect(port: u16) -> Client {
     panic!("chromedriver did not accept a session on {url}");
 }
 
-#[tokio::test]
-async fn portal_language_sign_in_and_household_search_in_chromium() {
+sejahtera_testkit::on_both_backends! {
+async fn portal_language_sign_in_and_household_search_in_chromium(db) {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -94,7 +94,7 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
         eprintln!("skipped: {CHROMEDRIVER} not installed");
         return;
     }
-    let app = TestApp::with_demo().await;
+    let app = TestApp::with_demo(db).await;
     let port = free_port();
     let _driver = Driver(
         Command::new(CHROMEDRIVER)
@@ -246,4 +246,5 @@ async fn portal_language_sign_in_and_household_search_in_chromium() {
 
     c.close().await.unwrap();
     app.stop().await;
+}
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use common::{PASSWORD, TestApp};
 use serde_json::Value;
@@ -23,16 +23,32 @@ impl Write for Buffer {
     }
 }
 
-#[tokio::test]
-async fn request_logs_hold_no_personal_data() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter("trace")
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
-    let app = TestApp::with_demo().await;
+/// What the process logged: one global subscriber for every test of this file.
+fn logged() -> Buffer {
+    static LOGS: OnceLock<Buffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("trace")
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .init();
+        buffer
+    })
+    .clone()
+}
+
+/// The tests of this file run one at a time, so that what is logged while one
+/// runs is its own.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+sejahtera_testkit::on_both_backends! {
+async fn request_logs_hold_no_personal_data(db) {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let buffer = logged();
+    let start = buffer.0.lock().unwrap().len();
+    let app = TestApp::with_demo(db).await;
     let kk = common::households_of(&app.db, "53.71.04.1001").await;
     let (c, csrf) = app.api_login("op.oebobo").await;
     let found: Value = common::post_json(
@@ -76,7 +92,7 @@ async fn request_logs_hold_no_personal_data() {
         .await
         .unwrap();
     app.stop().await;
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = String::from_utf8(buffer.0.lock().unwrap()[start..].to_vec()).unwrap();
     assert!(
         logs.contains("route=/api/v1/households/search")
             || logs.contains("route=\"/api/v1/households/search\""),
@@ -85,4 +101,5 @@ async fn request_logs_hold_no_personal_data() {
     for secret in [kk[0].as_str(), nik.as_str(), name.as_str(), PASSWORD] {
         assert!(!logs.contains(secret), "the logs contain {secret:?}");
     }
+}
 }

@@ -41,9 +41,9 @@ async fn envelope(r: reqwest::Response, status: u16, what: &str) -> String {
     code.to_string()
 }
 
-#[tokio::test]
-async fn framework_rejections_are_json_envelopes() {
-    let app = TestApp::empty().await;
+sejahtera_testkit::on_both_backends! {
+async fn framework_rejections_are_json_envelopes(db) {
+    let app = TestApp::empty(db).await;
     let c = app.client();
     let (admin, csrf) = app.api_login("admin").await;
 
@@ -122,9 +122,8 @@ async fn framework_rejections_are_json_envelopes() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn numeric_inputs_out_of_range_are_400s_not_wraparounds() {
-    let app = TestApp::empty().await;
+async fn numeric_inputs_out_of_range_are_400s_not_wraparounds(db) {
+    let app = TestApp::empty(db).await;
     let c = app.client();
     for q in [
         "page=0",
@@ -211,9 +210,8 @@ async fn numeric_inputs_out_of_range_are_400s_not_wraparounds() {
 
 /// The document and the router cannot drift: the (path, method) pairs the
 /// server answers under /api/v1 are exactly the documented operations.
-#[tokio::test]
-async fn the_document_lists_exactly_the_routes_the_router_answers() {
-    let app = TestApp::empty().await;
+async fn the_document_lists_exactly_the_routes_the_router_answers(db) {
+    let app = TestApp::empty(db).await;
     let doc: Value = app
         .client()
         .get(app.url("/api/v1/openapi.json"))
@@ -244,9 +242,8 @@ async fn the_document_lists_exactly_the_routes_the_router_answers() {
 
 /// Every operation documents its inputs' ranges and every error it can give,
 /// each as the JSON envelope.
-#[tokio::test]
-async fn every_operation_documents_ranges_and_error_envelopes() {
-    let app = TestApp::empty().await;
+async fn every_operation_documents_ranges_and_error_envelopes(db) {
+    let app = TestApp::empty(db).await;
     let doc: Value = app
         .client()
         .get(app.url("/api/v1/openapi.json"))
@@ -367,4 +364,5 @@ async fn every_operation_documents_ranges_and_error_envelopes() {
         "{pattern}"
     );
     app.stop().await;
+}
 }

@@ -21,9 +21,9 @@ fn message(v: &Value) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn public_program_pages_and_api_show_aggregates_only() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn public_program_pages_and_api_show_aggregates_only(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.client();
     let list = c.get(app.url("/program")).send().await.unwrap();
     assert_eq!(list.status(), 200);
@@ -110,9 +110,8 @@ async fn public_program_pages_and_api_show_aggregates_only() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_lifecycle_through_the_api_enforces_rules_and_roles() {
-    let app = TestApp::with_demo().await;
+async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let kupang = households_of(&app.db, "53.71.04.1001").await;
     let other = households_of(&app.db, "53.71.01.1001").await;
@@ -425,9 +424,8 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn staff_pages_run_a_program_with_forms() {
-    let app = TestApp::with_demo().await;
+async fn staff_pages_run_a_program_with_forms(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.form_login("agency").await;
     let list = c
         .get(app.url("/staff/programs"))
@@ -670,4 +668,5 @@ async fn staff_pages_run_a_program_with_forms() {
         .unwrap();
     assert_eq!(r.status(), 403);
     app.stop().await;
+}
 }

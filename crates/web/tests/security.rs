@@ -23,10 +23,10 @@ async fn get_json(c: &reqwest::Client, url: String) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
-async fn parallel_wrong_passwords_are_checked_at_most_the_limit() {
+sejahtera_testkit::on_both_backends! {
+async fn parallel_wrong_passwords_are_checked_at_most_the_limit(db) {
     // The default policy: 5 per account, 20 per address in 15 minutes.
-    let app = TestApp::with_throttle(ThrottlePolicy::default()).await;
+    let app = TestApp::with_throttle(db, ThrottlePolicy::default()).await;
     let mut tasks = Vec::new();
     for _ in 0..60 {
         let c = app.client();
@@ -58,9 +58,8 @@ async fn parallel_wrong_passwords_are_checked_at_most_the_limit() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn behind_a_trusted_proxy_failures_count_per_client_not_per_proxy() {
-    let app = TestApp::behind_proxy(ThrottlePolicy {
+async fn behind_a_trusted_proxy_failures_count_per_client_not_per_proxy(db) {
+    let app = TestApp::behind_proxy(db, ThrottlePolicy {
         per_account: 100,
         per_address: 3,
         window: std::time::Duration::from_secs(600),
@@ -88,9 +87,8 @@ async fn behind_a_trusted_proxy_failures_count_per_client_not_per_proxy() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
-    let app = TestApp::with_throttle(ThrottlePolicy {
+async fn forwarded_for_is_ignored_without_a_trusted_proxy(db) {
+    let app = TestApp::with_throttle(db, ThrottlePolicy {
         per_account: 100,
         per_address: 3,
         window: std::time::Duration::from_secs(600),
@@ -119,9 +117,8 @@ async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn lang_next_never_leaves_the_site_nor_fails() {
-    let app = TestApp::empty().await;
+async fn lang_next_never_leaves_the_site_nor_fails(db) {
+    let app = TestApp::empty(db).await;
     let c = app.client();
     for next in [
         "/%09/evil.com",
@@ -148,9 +145,8 @@ async fn lang_next_never_leaves_the_site_nor_fails() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn invented_http_methods_do_not_grow_the_metrics() {
-    let app = TestApp::empty().await;
+async fn invented_http_methods_do_not_grow_the_metrics(db) {
+    let app = TestApp::empty(db).await;
     let (c, _) = app.api_login("admin").await;
     let size = || async {
         c.get(app.url("/metrics"))
@@ -179,9 +175,8 @@ async fn invented_http_methods_do_not_grow_the_metrics() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn metrics_are_for_administrators_or_the_scrapers_token() {
-    let app = TestApp::configured(|c| c.metrics_token = Some("scrape-secret-123".into())).await;
+async fn metrics_are_for_administrators_or_the_scrapers_token(db) {
+    let app = TestApp::configured(db, |c| c.metrics_token = Some("scrape-secret-123".into())).await;
     let c = app.client();
     let get = |auth: Option<&'static str>| {
         let mut r = c.get(app.url("/metrics"));
@@ -222,6 +217,7 @@ async fn metrics_are_for_administrators_or_the_scrapers_token() {
     );
     app.stop().await;
 }
+}
 
 /// A referral of the demo's bank in the given status, as its partner account sees it.
 async fn bank_referral(app: &TestApp, partner: &reqwest::Client, status: &str) -> Option<i64> {
@@ -234,9 +230,9 @@ async fn bank_referral(app: &TestApp, partner: &reqwest::Client, status: &str) -
         .and_then(|r| r["id"].as_i64())
 }
 
-#[tokio::test]
-async fn referral_amounts_are_bounded_so_public_sums_cannot_wrap() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn referral_amounts_are_bounded_so_public_sums_cannot_wrap(db) {
+    let app = TestApp::with_demo(db).await;
     let (partner, csrf) = app.api_login("partner").await;
     let rid = match bank_referral(&app, &partner, "accepted").await {
         Some(r) => r,
@@ -273,9 +269,8 @@ async fn referral_amounts_are_bounded_so_public_sums_cannot_wrap() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_duplicate_program_name_is_a_409_with_a_message() {
-    let app = TestApp::with_demo().await;
+async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
         "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
@@ -296,9 +291,8 @@ async fn a_duplicate_program_name_is_a_409_with_a_message() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn agency_operators_cannot_use_decisions_to_look_up_the_registry() {
-    let app = TestApp::with_demo().await;
+async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
     // A program for one Kupang village.
@@ -417,9 +411,8 @@ async fn agency_operators_cannot_use_decisions_to_look_up_the_registry() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn dry_run_counts_are_protected_for_agency_operators() {
-    let app = TestApp::with_demo().await;
+async fn dry_run_counts_are_protected_for_agency_operators(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
     // An expression written to single out very few households.
@@ -469,9 +462,8 @@ async fn dry_run_counts_are_protected_for_agency_operators() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_partners_refused_referral_update_does_not_open_the_program_page() {
-    let app = TestApp::with_demo().await;
+async fn a_partners_refused_referral_update_does_not_open_the_program_page(db) {
+    let app = TestApp::with_demo(db).await;
     let partner = app.form_login("partner").await;
     let page = partner
         .get(app.url("/staff/referrals"))
@@ -511,6 +503,7 @@ async fn a_partners_refused_referral_update_does_not_open_the_program_page() {
     assert!(!html.contains("/sessions/"), "sessions were shown");
     app.stop().await;
 }
+}
 
 /// A households CSV of `rows` rows for one village, `pad` bytes of address each.
 fn households_csv(rows: usize, pad: usize) -> Vec<u8> {
@@ -536,9 +529,9 @@ fn households_csv(rows: usize, pad: usize) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn uploads_over_two_mib_are_imported_and_over_the_limit_refused() {
-    let app = TestApp::empty().await;
+sejahtera_testkit::on_both_backends! {
+async fn uploads_over_two_mib_are_imported_and_over_the_limit_refused(db) {
+    let app = TestApp::empty(db).await;
     let (admin, csrf) = app.api_login("admin").await;
     // ~3 MiB: over the framework's 2 MiB default.
     let body = households_csv(3000, 1000);
@@ -596,9 +589,8 @@ async fn uploads_over_two_mib_are_imported_and_over_the_limit_refused() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn import_errors_name_the_users_file_not_a_server_path() {
-    let app = TestApp::empty().await;
+async fn import_errors_name_the_users_file_not_a_server_path(db) {
+    let app = TestApp::empty(db).await;
     let form_client = app.form_login("admin").await;
     let page = form_client
         .get(app.url("/staff/import"))
@@ -642,6 +634,7 @@ async fn import_errors_name_the_users_file_not_a_server_path() {
     assert!(!message(&v).contains(&tmp), "{v}");
     app.stop().await;
 }
+}
 
 /// The id of a demo program run by the demo agency operator.
 async fn agency_program(app: &TestApp) -> i64 {
@@ -655,9 +648,9 @@ async fn agency_program(app: &TestApp) -> i64 {
         .expect("the demo agency runs a program")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_outcome_imports_give_a_bounded_report_and_do_not_stall_healthz() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn large_outcome_imports_give_a_bounded_report_and_do_not_stall_healthz(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let id = agency_program(&app).await;
     // Two imports of 4 MB of bad lines at once (as many as the server's worker threads).
@@ -733,6 +726,7 @@ async fn large_outcome_imports_give_a_bounded_report_and_do_not_stall_healthz() 
     );
     app.stop().await;
 }
+}
 
 /// Signs in through the API without a cookie jar: the session cookie (`name=value`)
 /// and the CSRF token.
@@ -795,9 +789,9 @@ async fn answer_before_the_body(
     line.split(' ').nth(1).and_then(|c| c.parse().ok())
 }
 
-#[tokio::test]
-async fn uploads_are_refused_before_they_are_staged() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn uploads_are_refused_before_they_are_staged(db) {
+    let app = TestApp::with_demo(db).await;
     let program = agency_program(&app).await;
     let outcomes_api = format!("/api/v1/programs/{program}/outcomes/import");
     let outcomes_page = format!("/staff/programs/{program}/outcomes/import");
@@ -881,9 +875,8 @@ async fn uploads_are_refused_before_they_are_staged() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn error_answers_are_not_stored_by_caches() {
-    let app = TestApp::with_demo().await;
+async fn error_answers_are_not_stored_by_caches(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let no_store = |r: &reqwest::Response| {
         r.headers()
@@ -923,9 +916,8 @@ async fn error_answers_are_not_stored_by_caches() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn referral_lists_range_check_the_program_id() {
-    let app = TestApp::with_demo().await;
+async fn referral_lists_range_check_the_program_id(db) {
+    let app = TestApp::with_demo(db).await;
     let (agency, _) = app.api_login("agency").await;
     for bad in ["-5", "0"] {
         let (status, v) = get_json(
@@ -942,9 +934,8 @@ async fn referral_lists_range_check_the_program_id() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_huge_search_page_is_refused_not_wrapped() {
-    let app = TestApp::with_demo().await;
+async fn a_huge_search_page_is_refused_not_wrapped(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.form_login("op.oebobo").await;
     let page = c
         .get(app.url("/staff/households"))
@@ -973,7 +964,7 @@ async fn a_huge_search_page_is_refused_not_wrapped() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // The use case itself never wraps, whatever a caller passes.
-    let store = sejahtera_store::Store::open(&app.db).await.unwrap();
+    let store = sejahtera_app::db::open(&(&app.db).into()).await.unwrap();
     let regions = store.regions().await.unwrap();
     let actor = sejahtera_domain::access::Actor::console();
     let e =
@@ -981,4 +972,5 @@ async fn a_huge_search_page_is_refused_not_wrapped() {
     assert!(e.is_err());
     store.close().await;
     app.stop().await;
+}
 }

@@ -15,9 +15,9 @@ const PUBLIC_PAGES: &[&str] = &[
     "/wilayah/15.03.03",
 ];
 
-#[tokio::test]
-async fn public_portal_shows_indicators_maps_and_charts_without_personal_data() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn public_portal_shows_indicators_maps_and_charts_without_personal_data(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.client();
     for path in PUBLIC_PAGES {
         let r = c.get(app.url(path)).send().await.unwrap();
@@ -100,9 +100,8 @@ async fn public_portal_shows_indicators_maps_and_charts_without_personal_data() 
     app.stop().await;
 }
 
-#[tokio::test]
-async fn api_regions_match_the_pages_and_carry_no_personal_data() {
-    let app = TestApp::with_demo().await;
+async fn api_regions_match_the_pages_and_carry_no_personal_data(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.client();
     let v: Value = c
         .get(app.url("/api/v1/regions/53.71"))
@@ -162,9 +161,8 @@ async fn api_regions_match_the_pages_and_carry_no_personal_data() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn the_public_cannot_reach_any_personal_data_route() {
-    let app = TestApp::with_demo().await;
+async fn the_public_cannot_reach_any_personal_data_route(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.client();
     for path in [
         "/staff",
@@ -218,6 +216,7 @@ async fn the_public_cannot_reach_any_personal_data_route() {
     }
     app.stop().await;
 }
+}
 
 async fn search(c: &reqwest::Client, app: &TestApp, csrf: &str, q: &str) -> Value {
     let r = common::post_json(
@@ -231,9 +230,9 @@ async fn search(c: &reqwest::Client, app: &TestApp, csrf: &str, q: &str) -> Valu
     r.json().await.unwrap()
 }
 
-#[tokio::test]
-async fn a_village_operator_sees_only_their_villages() {
-    let app = TestApp::with_demo().await;
+sejahtera_testkit::on_both_backends! {
+async fn a_village_operator_sees_only_their_villages(db) {
+    let app = TestApp::with_demo(db).await;
     let oebobo = common::households_of(&app.db, "53.71.04.1001").await;
     let alak_kk = common::households_of(&app.db, "53.71.01.1001").await;
     assert!(!oebobo.is_empty() && !alak_kk.is_empty());
@@ -318,9 +317,8 @@ async fn a_village_operator_sees_only_their_villages() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn forms_and_api_calls_without_a_valid_csrf_token_are_refused() {
-    let app = TestApp::with_demo().await;
+async fn forms_and_api_calls_without_a_valid_csrf_token_are_refused(db) {
+    let app = TestApp::with_demo(db).await;
     let page = app.form_login("admin").await;
     for (path, form) in [
         ("/staff/households", vec![("q", "maria")]),
@@ -391,9 +389,8 @@ async fn forms_and_api_calls_without_a_valid_csrf_token_are_refused() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn wrong_passwords_throttle_the_account_even_for_the_right_password() {
-    let app = TestApp::with_throttle(sejahtera_app::accounts::ThrottlePolicy {
+async fn wrong_passwords_throttle_the_account_even_for_the_right_password(db) {
+    let app = TestApp::with_throttle(db, sejahtera_app::accounts::ThrottlePolicy {
         per_account: 3,
         per_address: 50,
         window: std::time::Duration::from_secs(600),
@@ -441,6 +438,7 @@ async fn wrong_passwords_throttle_the_account_even_for_the_right_password() {
         .unwrap();
     assert_eq!(r.status(), 429);
     app.stop().await;
+}
 }
 
 const HOUSEHOLDS_HEADER: &str = "no_kk,kode_wilayah,rt,rw,alamat,pengeluaran_bulanan,lantai,dinding,atap,sumber_air,sanitasi,listrik,bahan_bakar,status_rumah";
@@ -494,9 +492,9 @@ async fn api_import(
     v
 }
 
-#[tokio::test]
-async fn small_cells_are_suppressed_and_imports_invalidate_the_cache() {
-    let app = TestApp::empty().await;
+sejahtera_testkit::on_both_backends! {
+async fn small_cells_are_suppressed_and_imports_invalidate_the_cache(db) {
+    let app = TestApp::empty(db).await;
     let c = app.client();
     let before: Value = c
         .get(app.url("/api/v1/regions/53.71.01.1001"))
@@ -565,9 +563,8 @@ async fn small_cells_are_suppressed_and_imports_invalidate_the_cache() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_village_operator_imports_only_their_villages_and_gets_the_rejects_report() {
-    let app = TestApp::empty().await;
+async fn a_village_operator_imports_only_their_villages_and_gets_the_rejects_report(db) {
+    let app = TestApp::empty(db).await;
     let (op, csrf) = app.api_login("op.alak").await; // 53.71.01.1001 only
     let (h, _) = small_registry();
     let r = api_import(&op, &app, &csrf, "households", h).await;
@@ -625,9 +622,8 @@ async fn a_village_operator_imports_only_their_villages_and_gets_the_rejects_rep
     app.stop().await;
 }
 
-#[tokio::test]
-async fn language_switch_and_formats() {
-    let app = TestApp::with_demo().await;
+async fn language_switch_and_formats(db) {
+    let app = TestApp::with_demo(db).await;
     let c = app.client();
     let id = c
         .get(app.url("/wilayah/53.71"))
@@ -670,9 +666,8 @@ async fn language_switch_and_formats() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn health_metrics_and_user_administration() {
-    let app = TestApp::empty().await;
+async fn health_metrics_and_user_administration(db) {
+    let app = TestApp::empty(db).await;
     let c = app.client();
     assert_eq!(
         c.get(app.url("/healthz"))
@@ -792,9 +787,8 @@ async fn health_metrics_and_user_administration() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn planners_see_targeting_accuracy_and_village_operators_do_not() {
-    let app = TestApp::with_demo().await;
+async fn planners_see_targeting_accuracy_and_village_operators_do_not(db) {
+    let app = TestApp::with_demo(db).await;
     let (planner, csrf) = app.api_login("planner").await;
     let r = common::post_json(
         &planner,
@@ -866,4 +860,5 @@ async fn planners_see_targeting_accuracy_and_village_operators_do_not() {
     assert!(html.contains("id=\"targeting\""));
     assert!(html.contains("(all)"));
     app.stop().await;
+}
 }

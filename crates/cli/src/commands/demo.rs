@@ -40,7 +40,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         DemoOutcome::Created(summaries) => {
             println!(
                 "demo registry created in {} ({:.1} s)",
-                g.db.display(),
+                g.db,
                 started.elapsed().as_secs_f64()
             );
             for s in summaries {
@@ -65,7 +65,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             let (h, p) = store.totals().await?;
             println!(
                 "demo registry already in {}: {h} households, {p} persons",
-                g.db.display()
+                g.db
             );
             for t in TARGETS {
                 println!(

@@ -61,8 +61,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             n
         }
         (_, None) => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
+            let mut w = std::io::BufWriter::new(std::io::stdout());
             let n = export_csv(&store, kind, &mut w).await?;
             w.flush()?;
             n

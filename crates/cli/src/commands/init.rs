@@ -23,7 +23,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
     use sejahtera_domain::region::Level::*;
     println!(
         "{}: {} regions loaded ({} provinces, {} regencies, {} districts, {} villages)",
-        g.db.display(),
+        g.db,
         regions.len(),
         count(Province),
         count(Regency),

@@ -139,10 +139,7 @@ async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<Exit
     let cols = sejahtera_app::analytics::per_capita_by_person(&store, level).await?;
     store.close().await;
     if cols.income.is_empty() {
-        bail!(
-            "the registry in {} has no persons to measure",
-            g.db.display()
-        );
+        bail!("the registry in {} has no persons to measure", g.db);
     }
     let line = match (args.line, args.line_col.as_deref()) {
         (Some(z), _) => LineInput::Constant(z),
@@ -172,7 +169,7 @@ async fn run_from_registry(args: Args, g: &crate::Global) -> anyhow::Result<Exit
         RegistryLevel::Village => "village",
     };
     let input = MeasureInput {
-        source: format!("registry {}", g.db.display()),
+        source: format!("registry {}", g.db),
         income_name: "pengeluaran_per_kapita".into(),
         weight_name: None,
         income: cols.income,

@@ -1,5 +1,6 @@
 //! One module per subcommand: a clap `Args` struct and a `run()` function.
 
+pub mod db;
 pub mod demo;
 pub mod eligibility;
 pub mod evaluate;

@@ -1,15 +1,16 @@
-//! Test helpers: a server on port 0 with a fresh database, built by the same
-//! builder as `sejahtera serve`.
+//! Test helpers: a server on port 0 with a fresh database (SQLite or PostgreSQL,
+//! from a [`TestDb`]), built by the same builder as `sejahtera serve`.
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use sejahtera_app::DbUrl;
 use sejahtera_app::accounts::{CreateUser, ThrottlePolicy, create_user};
 use sejahtera_app::demo::{DemoOptions, seed};
 use sejahtera_app::import::today_in_indonesia;
 use sejahtera_domain::access::Role;
+use sejahtera_testkit::db::TestDb;
 use sejahtera_web::{Config, Server};
 
 /// The password of every test user.
@@ -18,32 +19,34 @@ pub const PASSWORD: &str = "test-password-123";
 /// A running test server.
 pub struct TestApp {
     pub base: String,
-    pub db: PathBuf,
-    pub dir: tempfile::TempDir,
+    /// The database the server runs on.
+    pub db: DbUrl,
+    /// The test database (kept for as long as the server runs).
+    pub test_db: TestDb,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
     /// A server on a fresh database with a small demo registry and one user per role.
-    pub async fn with_demo() -> TestApp {
-        Self::start(true, ThrottlePolicy::default()).await
+    pub async fn with_demo(db: TestDb) -> TestApp {
+        Self::start(db, true, ThrottlePolicy::default()).await
     }
 
     /// A server on a fresh database with regions only (and the users).
-    pub async fn empty() -> TestApp {
-        Self::start(false, ThrottlePolicy::default()).await
+    pub async fn empty(db: TestDb) -> TestApp {
+        Self::start(db, false, ThrottlePolicy::default()).await
     }
 
     /// A server with a strict login throttle.
-    pub async fn with_throttle(policy: ThrottlePolicy) -> TestApp {
-        Self::start(false, policy).await
+    pub async fn with_throttle(db: TestDb, policy: ThrottlePolicy) -> TestApp {
+        Self::start(db, false, policy).await
     }
 
     /// A server behind a reverse proxy on 127.0.0.1 (it trusts that address's
     /// `X-Forwarded-For`), with a strict login throttle.
-    pub async fn behind_proxy(policy: ThrottlePolicy) -> TestApp {
-        Self::start_with(false, |c| {
+    pub async fn behind_proxy(db: TestDb, policy: ThrottlePolicy) -> TestApp {
+        Self::start_with(db, false, |c| {
             c.throttle = policy;
             c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
         })
@@ -51,17 +54,20 @@ impl TestApp {
     }
 
     /// A server on regions only (and the users) whose configuration `configure` adjusts.
-    pub async fn configured(configure: impl FnOnce(&mut Config)) -> TestApp {
-        Self::start_with(false, configure).await
+    pub async fn configured(db: TestDb, configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start_with(db, false, configure).await
     }
 
-    async fn start(demo: bool, throttle: ThrottlePolicy) -> TestApp {
-        Self::start_with(demo, |c| c.throttle = throttle).await
+    async fn start(test_db: TestDb, demo: bool, throttle: ThrottlePolicy) -> TestApp {
+        Self::start_with(test_db, demo, |c| c.throttle = throttle).await
     }
 
-    async fn start_with(demo: bool, configure: impl FnOnce(&mut Config)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("test.db");
+    async fn start_with(
+        test_db: TestDb,
+        demo: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let db = DbUrl::parse(&test_db.url).unwrap();
         let data = sejahtera_app::regions::default_data_dir();
         let (store, regions) = sejahtera_app::regions::init(&db, &data).await.unwrap();
         if demo {
@@ -157,7 +163,7 @@ impl TestApp {
         TestApp {
             base,
             db,
-            dir,
+            test_db,
             shutdown: Some(tx),
             handle: Some(handle),
         }
@@ -275,11 +281,11 @@ pub fn has_16_digit_number(text: &str) -> bool {
 }
 
 /// KK numbers of stored households of a village (read straight from the database).
-pub async fn households_of(db: &std::path::Path, village: &str) -> Vec<String> {
-    let store = sejahtera_store::Store::open(db).await.unwrap();
+pub async fn households_of(db: &DbUrl, village: &str) -> Vec<String> {
+    let store = sejahtera_app::db::open(db).await.unwrap();
     let mut out = Vec::new();
     store
-        .for_each_household(|h| {
+        .for_each_household(&mut |h| {
             if h.kode_wilayah.as_str() == village {
                 out.push(h.no_kk.to_string());
             }

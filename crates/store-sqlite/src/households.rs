@@ -6,29 +6,11 @@ use sejahtera_domain::{NoKk, RegionCode};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::rows::{HOUSEHOLD_SELECT, PERSON_SELECT, household_from_row, person_from_row};
-use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
+use sejahtera_store::prelude::*;
+use sejahtera_store::{HouseholdFilter, HouseholdHit, Result, StoreError};
 
-/// What to search households by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HouseholdFilter {
-    /// A 16-digit number: the household's KK number or a member's NIK.
-    Number(String),
-    /// Part of a member's name (matched case-insensitively).
-    Name(String),
-}
-
-/// One household found by a search.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HouseholdHit {
-    /// KK number.
-    pub no_kk: NoKk,
-    /// Village.
-    pub kode_wilayah: RegionCode,
-    /// Name of the head (`hubungan = kepala`), if stored.
-    pub head_name: Option<String>,
-    /// Number of stored members.
-    pub members: u64,
-}
+use crate::SqliteStore;
 
 fn push_filter(
     qb: &mut QueryBuilder<'_, Sqlite>,
@@ -69,10 +51,11 @@ fn push_filter(
     }
 }
 
-impl Store {
+#[async_trait]
+impl HouseholdStore for SqliteStore {
     /// Households matching `filter`, limited to `villages` when given, in KK order,
     /// one page (`limit`, `offset`), with the total number of matches.
-    pub async fn search_households(
+    async fn search_households(
         &self,
         filter: &HouseholdFilter,
         villages: Option<&[String]>,
@@ -110,7 +93,7 @@ impl Store {
     }
 
     /// A household and its members (by NIK).
-    pub async fn household_detail(&self, no_kk: &NoKk) -> Result<Option<(Household, Vec<Person>)>> {
+    async fn household_detail(&self, no_kk: &NoKk) -> Result<Option<(Household, Vec<Person>)>> {
         let sql = format!("{HOUSEHOLD_SELECT} WHERE no_kk = ?");
         let Some(row) = sqlx::query(&sql)
             .bind(no_kk.as_str())
@@ -133,7 +116,7 @@ impl Store {
     }
 
     /// Records pseudonymous references of households (`ref` → KK number); known ones are kept.
-    pub async fn save_household_refs(&self, refs: &[(String, NoKk)]) -> Result<()> {
+    async fn save_household_refs(&self, refs: &[(String, NoKk)]) -> Result<()> {
         if refs.is_empty() {
             return Ok(());
         }
@@ -148,7 +131,7 @@ impl Store {
     }
 
     /// The KK number behind a pseudonymous reference.
-    pub async fn household_of_ref(&self, r: &str) -> Result<Option<NoKk>> {
+    async fn household_of_ref(&self, r: &str) -> Result<Option<NoKk>> {
         let kk: Option<String> =
             sqlx::query_scalar("SELECT no_kk FROM household_refs WHERE ref = ?")
                 .bind(r)
@@ -159,12 +142,7 @@ impl Store {
     }
 
     /// Stores the rejects report of an import run made by `user_id`.
-    pub async fn save_import_rejects(
-        &self,
-        run_id: i64,
-        user_id: i64,
-        content: &[u8],
-    ) -> Result<()> {
+    async fn save_import_rejects(&self, run_id: i64, user_id: i64, content: &[u8]) -> Result<()> {
         sqlx::query("INSERT INTO import_rejects (run_id, user_id, content) VALUES (?, ?, ?)")
             .bind(run_id)
             .bind(user_id)
@@ -175,7 +153,7 @@ impl Store {
     }
 
     /// The rejects report of an import run and the user who made it.
-    pub async fn import_rejects(&self, run_id: i64) -> Result<Option<(Option<i64>, Vec<u8>)>> {
+    async fn import_rejects(&self, run_id: i64) -> Result<Option<(Option<i64>, Vec<u8>)>> {
         let row = sqlx::query("SELECT user_id, content FROM import_rejects WHERE run_id = ?")
             .bind(run_id)
             .fetch_optional(&self.pool)
