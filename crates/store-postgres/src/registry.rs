@@ -481,10 +481,8 @@ impl RegistryStore for PgStore {
 
     /// As in SQLite (`NOT IN (NULL)`), an empty list of villages finds nothing.
     async fn household_keys_outside(&self, villages: &[String]) -> Result<HashSet<u64>> {
+        // `<> ALL('{}')` holds for every row: every household is outside no village.
         let mut out = HashSet::new();
-        if villages.is_empty() {
-            return Ok(out);
-        }
         let mut rows = sqlx::query_scalar::<_, String>(
             "SELECT no_kk FROM households WHERE kode_wilayah <> ALL($1)",
         )

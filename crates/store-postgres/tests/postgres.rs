@@ -669,10 +669,14 @@ async fn reads_match_sqlite() {
             .into_iter()
             .collect();
         outside.sort();
-        r.push(format!(
-            "{outside:?} {:?}",
-            db.household_keys_outside(&[]).await.unwrap()
-        ));
+        let mut all: Vec<u64> = db
+            .household_keys_outside(&[])
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        all.sort();
+        r.push(format!("{outside:?} {all:?}"));
         for filter in [
             HouseholdFilter::Name("ni luh".into()),
             HouseholdFilter::Name("ÑANDÚ".into()),

@@ -290,11 +290,12 @@ impl RegistryStore for SqliteStore {
 
     /// Keys of stored households whose village is not one of `villages`.
     async fn household_keys_outside(&self, villages: &[String]) -> Result<HashSet<u64>> {
+        if villages.is_empty() {
+            // Every household is outside no village (`NOT IN ()` is not SQL).
+            return self.household_keys().await;
+        }
         let mut qb: QueryBuilder<'_, Sqlite> =
             QueryBuilder::new("SELECT no_kk FROM households WHERE kode_wilayah NOT IN (");
-        if villages.is_empty() {
-            qb.push("NULL");
-        }
         let mut sep = qb.separated(", ");
         for v in villages {
             sep.push_bind(v.clone());

@@ -175,7 +175,8 @@ pub trait RegistryStore: Send + Sync {
     /// The registry generation (see [`GENERATION_KEY`]); 0 before the first change.
     async fn registry_generation(&self) -> Result<u64>;
 
-    /// Keys of stored households whose village is not one of `villages`.
+    /// Keys of stored households whose village is not one of `villages` (every
+    /// household when `villages` is empty).
     async fn household_keys_outside(&self, villages: &[String]) -> Result<HashSet<u64>>;
 
     /// Numbers of stored households and persons.
