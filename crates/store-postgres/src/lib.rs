@@ -46,7 +46,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sejahtera_store::{Backend, Database, DbUrl, MetaStore, Result, StoreError};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -85,25 +86,30 @@ impl PgStore {
         if opts.get_application_name().is_none() {
             opts = opts.application_name("sejahtera");
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(opts)
+        // One connection first: an unreachable server or a refused login fails at
+        // once with its cause (a pool would retry until its acquire timeout), and the
+        // same connection checks the encoding and runs the migrations.
+        let mut first = PgConnection::connect_with(&opts)
             .await
             .map_err(|e| open_err(e.to_string()))?;
         // Text is compared and stored as UTF-8 bytes, like SQLite does.
         let encoding: String = sqlx::query_scalar("SHOW server_encoding")
-            .fetch_one(&pool)
+            .fetch_one(&mut first)
             .await
             .map_err(|e| open_err(e.to_string()))?;
         if !encoding.eq_ignore_ascii_case("UTF8") {
-            pool.close().await;
+            let _ = first.close().await;
             return Err(open_err(format!(
                 "the database encoding is {encoding}; Sejahtera needs UTF8 \
                  (CREATE DATABASE … ENCODING 'UTF8' TEMPLATE template0)"
             )));
         }
-        MIGRATOR.run(&pool).await?;
+        MIGRATOR.run(&mut first).await?;
+        let _ = first.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(opts);
         Ok(PgStore { pool, target })
     }
 

@@ -17,7 +17,7 @@ mod registry;
 mod rows;
 mod welfare;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -33,7 +33,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    path: PathBuf,
 }
 
 impl SqliteStore {
@@ -59,15 +58,7 @@ impl SqliteStore {
             .await
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore {
-            pool,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(SqliteStore { pool })
     }
 }
 

@@ -371,11 +371,6 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
-/// A table by name.
-pub fn table(name: &str) -> Option<&'static Table> {
-    TABLES.iter().find(|t| t.name == name)
-}
-
 /// Reading and loading whole tables, for copies between backends.
 #[async_trait]
 pub trait CopyStore: Send + Sync {

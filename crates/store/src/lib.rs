@@ -68,9 +68,6 @@ pub enum StoreError {
     /// it may succeed.
     #[error("concurrent transactions conflicted: {0}")]
     Conflict(String),
-    /// The database is not empty where an empty one is required.
-    #[error("database {0} already holds data")]
-    NotEmpty(String),
     /// Any other failure of the database.
     #[error("database error: {0}")]
     Backend(String),
