@@ -82,21 +82,59 @@ impl Staged {
         )
     }
 
+    /// `COPY` straight into the table (see [`Target::Direct`]).
+    fn direct_copy_sql(&self) -> String {
+        format!("COPY {} ({}) FROM STDIN", self.table, self.cols.join(", "))
+    }
+
+    /// Whether the table is empty; if it is, it stays so for every other writer
+    /// until this transaction ends: `SHARE ROW EXCLUSIVE` conflicts with the `ROW
+    /// EXCLUSIVE` lock of every insert, update and delete (and with itself), not
+    /// with readers. A table found not empty is not locked (unless another writer
+    /// filled it between the two looks).
+    async fn empty_and_locked(&self, conn: &mut PgConnection) -> Result<bool> {
+        let empty_sql = format!("SELECT NOT EXISTS (SELECT 1 FROM {})", self.table);
+        let empty: bool = sqlx::query_scalar(&empty_sql)
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !empty {
+            return Ok(false);
+        }
+        sqlx::query(&format!(
+            "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+            self.table
+        ))
+        .persistent(false)
+        .execute(&mut *conn)
+        .await?;
+        Ok(sqlx::query_scalar(&empty_sql)
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await?)
+    }
+
     /// Merges the staged rows into the table; returns the rows inserted or changed.
     ///
     /// A key staged more than once (an import may repeat a household: the later row
     /// replaces the earlier one) is applied in the order written, one round per
     /// occurrence, so the outcome and the count are those of SQLite's row-by-row
-    /// upsert and the statement never affects a row twice.
-    async fn merge(&self, conn: &mut PgConnection) -> Result<u64> {
+    /// upsert and the statement never affects a row twice. `repeats` is false when
+    /// the writer knows that no key was staged twice (then the rounds are not
+    /// counted: one round).
+    async fn merge(&self, conn: &mut PgConnection, repeats: bool) -> Result<u64> {
         let stage = self.stage();
-        let rounds: i64 = sqlx::query_scalar(&format!(
-            "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM {stage} GROUP BY {}) t",
-            self.key
-        ))
-        .persistent(false)
-        .fetch_one(&mut *conn)
-        .await?;
+        let rounds: i64 = if repeats {
+            sqlx::query_scalar(&format!(
+                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM {stage} GROUP BY {}) t",
+                self.key
+            ))
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await?
+        } else {
+            1
+        };
         let cols = self.cols.join(", ");
         let clause = upsert_clause(self.table, self.key, &self.cols[1..]);
         let mut changed = 0;
@@ -151,7 +189,8 @@ fn upsert_clause(table: &str, key: &str, cols: &[&str]) -> String {
     format!(" ON CONFLICT ({key}) DO UPDATE SET {set} WHERE {differs}")
 }
 
-fn write_household(c: &mut CopyRows, h: &Household, seq: i64) -> Result<()> {
+/// A household's columns, then its `seq` when it is staged.
+fn write_household(c: &mut CopyRows, h: &Household, seq: Option<i64>) -> Result<()> {
     c.str(h.no_kk.as_str())?
         .str(h.kode_wilayah.as_str())?
         .text(h.rt.as_deref())?
@@ -165,12 +204,15 @@ fn write_household(c: &mut CopyRows, h: &Household, seq: i64) -> Result<()> {
         .text(opt_code(h.sanitasi))?
         .text(opt_code(h.listrik))?
         .text(opt_code(h.bahan_bakar))?
-        .text(opt_code(h.status_rumah))?
-        .int(seq);
+        .text(opt_code(h.status_rumah))?;
+    if let Some(seq) = seq {
+        c.int(seq);
+    }
     Ok(())
 }
 
-fn write_person(c: &mut CopyRows, p: &Person, seq: i64) -> Result<()> {
+/// A person's columns, then its `seq` when it is staged.
+fn write_person(c: &mut CopyRows, p: &Person, seq: Option<i64>) -> Result<()> {
     c.str(p.nik.as_str())?
         .str(p.no_kk.as_str())?
         .str(&p.nama)?
@@ -182,8 +224,10 @@ fn write_person(c: &mut CopyRows, p: &Person, seq: i64) -> Result<()> {
         .text(opt_code(p.sektor))?
         .text(opt_code(p.disabilitas))?
         .text(opt_code(p.status_kawin))?
-        .str(&p.flags_text())?
-        .int(seq);
+        .str(&p.flags_text())?;
+    if let Some(seq) = seq {
+        c.int(seq);
+    }
     Ok(())
 }
 
@@ -341,7 +385,7 @@ impl RegistryStore for PgStore {
                 &mut |_| {},
             )
             .await?;
-            t.merge(conn).await?;
+            t.merge(conn, true).await?;
         }
         for (k, v) in meta {
             upsert_meta(&mut bulk.tx, k, v).await?;
@@ -568,15 +612,45 @@ impl RegistryStore for PgStore {
 /// into temporary staging tables (dropped at commit) and merged into the registry by
 /// [`BulkWrite::finish`] — or, if the caller does not call it, by
 /// [`BulkWrite::record_run`] and [`BulkWrite::commit`].
+///
+/// A table that is empty when the bulk write first writes to it (a first load) is
+/// locked against other writers (see [`Staged::empty_and_locked`]) and its rows are
+/// copied straight into it: no key can conflict, so the upsert of the staged rows
+/// would insert each of them anyway. Only a key written a second time in the same
+/// bulk write goes through the staging table, to be merged after the first one as
+/// the row-by-row upsert would apply it. Rows copied straight in are counted by
+/// [`BulkWrite::finish`] with the merged ones (the batch methods return 0 either
+/// way).
 pub(crate) struct PgBulk {
     tx: Transaction<'static, Postgres>,
     households: Staged,
     persons: Staged,
     /// Order of the rows written (each staged row's `seq`).
     seq: i64,
+    households_target: Target,
+    persons_target: Target,
+    /// Keys written so far, to find repeated ones.
+    household_keys: HashSet<u64>,
+    person_keys: HashSet<u64>,
+    /// Some key was written more than once (the merge then counts its rounds).
+    households_repeat: bool,
+    persons_repeat: bool,
     households_pending: bool,
     persons_pending: bool,
+    /// Rows written (copied straight in, or merged early) and not yet reported.
+    unreported: u64,
     run_id: Option<i64>,
+}
+
+/// Where the rows of a table go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Not decided yet (nothing written to the table).
+    Unknown,
+    /// The table was empty and is locked: a key's first row is copied into it.
+    Direct,
+    /// Every row is staged and merged by an upsert.
+    Staged,
 }
 
 impl PgStore {
@@ -594,8 +668,15 @@ impl PgStore {
             households,
             persons,
             seq: 0,
+            households_target: Target::Unknown,
+            persons_target: Target::Unknown,
+            household_keys: HashSet::new(),
+            person_keys: HashSet::new(),
+            households_repeat: false,
+            persons_repeat: false,
             households_pending: false,
             persons_pending: false,
+            unreported: 0,
             run_id: None,
         })
     }
@@ -607,20 +688,52 @@ impl PgBulk {
         rows: &[Household],
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
-        let mut seq = self.seq;
-        copy_in(
-            &mut self.tx,
-            &self.households.copy_sql(),
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if self.households_target == Target::Unknown {
+            self.households_target = if self.households.empty_and_locked(&mut self.tx).await? {
+                Target::Direct
+            } else {
+                Target::Staged
+            };
+        }
+        let (direct, staged) = split_new(
             rows,
-            |c, h| {
-                seq += 1;
-                write_household(c, h, seq)
-            },
-            progress,
-        )
-        .await?;
+            |h| h.no_kk.as_u64(),
+            &mut self.household_keys,
+            &mut self.households_repeat,
+            self.households_target == Target::Direct,
+        );
+        let mut seq = self.seq;
+        if !direct.is_empty() {
+            self.unreported += copy_in(
+                &mut self.tx,
+                &self.households.direct_copy_sql(),
+                &direct,
+                |c, h| {
+                    seq += 1;
+                    write_household(c, h, None)
+                },
+                progress,
+            )
+            .await?;
+        }
+        if !staged.is_empty() {
+            copy_in(
+                &mut self.tx,
+                &self.households.copy_sql(),
+                &staged,
+                |c, h| {
+                    seq += 1;
+                    write_household(c, h, Some(seq))
+                },
+                progress,
+            )
+            .await?;
+            self.households_pending = true;
+        }
         self.seq = seq;
-        self.households_pending |= !rows.is_empty();
         Ok(())
     }
 
@@ -629,36 +742,111 @@ impl PgBulk {
         rows: &[Person],
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<()> {
-        let mut seq = self.seq;
-        copy_in(
-            &mut self.tx,
-            &self.persons.copy_sql(),
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if self.persons_target == Target::Unknown {
+            self.persons_target = if self.persons.empty_and_locked(&mut self.tx).await? {
+                Target::Direct
+            } else {
+                Target::Staged
+            };
+        }
+        let (direct, staged) = split_new(
             rows,
-            |c, p| {
-                seq += 1;
-                write_person(c, p, seq)
-            },
-            progress,
-        )
-        .await?;
+            |p| p.nik.as_u64(),
+            &mut self.person_keys,
+            &mut self.persons_repeat,
+            self.persons_target == Target::Direct,
+        );
+        if !direct.is_empty() && self.households_pending {
+            // Persons refer to their households: staged households are merged
+            // before persons are copied straight in (the merge order of `flush`).
+            self.unreported += self
+                .households
+                .merge(&mut self.tx, self.households_repeat)
+                .await?;
+            self.households_pending = false;
+            self.households_repeat = false;
+        }
+        let mut seq = self.seq;
+        if !direct.is_empty() {
+            self.unreported += copy_in(
+                &mut self.tx,
+                &self.persons.direct_copy_sql(),
+                &direct,
+                |c, p| {
+                    seq += 1;
+                    write_person(c, p, None)
+                },
+                progress,
+            )
+            .await?;
+        }
+        if !staged.is_empty() {
+            copy_in(
+                &mut self.tx,
+                &self.persons.copy_sql(),
+                &staged,
+                |c, p| {
+                    seq += 1;
+                    write_person(c, p, Some(seq))
+                },
+                progress,
+            )
+            .await?;
+            self.persons_pending = true;
+        }
         self.seq = seq;
-        self.persons_pending |= !rows.is_empty();
         Ok(())
     }
 
-    /// Merges whatever is staged, households first (persons refer to them).
+    /// Merges whatever is staged, households first (persons refer to them); returns
+    /// the rows merged plus those copied straight in since the last call.
     async fn flush(&mut self) -> Result<u64> {
-        let mut changed = 0;
+        let mut changed = std::mem::take(&mut self.unreported);
         if self.households_pending {
-            changed += self.households.merge(&mut self.tx).await?;
+            changed += self
+                .households
+                .merge(&mut self.tx, self.households_repeat)
+                .await?;
             self.households_pending = false;
+            self.households_repeat = false;
         }
         if self.persons_pending {
-            changed += self.persons.merge(&mut self.tx).await?;
+            changed += self
+                .persons
+                .merge(&mut self.tx, self.persons_repeat)
+                .await?;
             self.persons_pending = false;
+            self.persons_repeat = false;
         }
         Ok(changed)
     }
+}
+
+/// Splits `rows` into those to copy straight into the table (when `direct`: the
+/// first row of each key in this bulk write) and those to stage (every other row),
+/// recording each key in `seen` and setting `repeat` when one comes again. The
+/// staged rows keep their order; a staged repeat always follows the row it repeats.
+fn split_new<'a, T>(
+    rows: &'a [T],
+    key: impl Fn(&T) -> u64,
+    seen: &mut HashSet<u64>,
+    repeat: &mut bool,
+    direct: bool,
+) -> (Vec<&'a T>, Vec<&'a T>) {
+    let (mut first, mut again) = (Vec::new(), Vec::new());
+    for r in rows {
+        let new = seen.insert(key(r));
+        *repeat |= !new;
+        if direct && new {
+            first.push(r);
+        } else {
+            again.push(r);
+        }
+    }
+    (first, again)
 }
 
 #[async_trait]

@@ -454,6 +454,94 @@ async fn repeated_keys_apply_in_order_and_unflushed_rows_are_merged() {
     assert!(bulk.finish().await.is_err());
 }
 
+/// The modes of the lock on `table` held by transactions other than the asking one.
+async fn lock_modes(pool: &sqlx::PgPool, table: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT mode FROM pg_locks WHERE relation = $1::regclass AND granted \
+         AND pid <> pg_backend_pid() ORDER BY mode",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_first_load_is_copied_straight_in_with_the_upserts_outcome() {
+    let Some(url) = database("first_load").await else {
+        return;
+    };
+    let store = PgStore::open(&url).await.unwrap();
+    store.save_regions(&regions()).await.unwrap();
+    let pool = raw(&url).await;
+    let first = household(KK1, "53.71.01.1001", Some("lama"), None);
+    let mut later = first.clone();
+    later.alamat = Some("baru".into());
+    let other = household(KK2, "53.71.01.1002", None, None);
+    let head = person("5371010101900001", KK1, "Ayu", "P", true, None);
+    let member = person("5371014101900002", KK2, "Budi", "L", false, None);
+    // Empty tables: the first row of each key goes straight in; the repeats of KK1
+    // are staged and merged after it, as the row-by-row upsert applies them.
+    let mut bulk = store.begin_bulk().await.unwrap();
+    for batch in [vec![first.clone(), other.clone()], vec![later.clone()]] {
+        assert_eq!(bulk.households(&batch).await.unwrap(), 0);
+    }
+    // While the bulk write is open, other writers of the table wait for it.
+    let locked = |modes: Vec<String>| modes.iter().any(|m| m == "ShareRowExclusiveLock");
+    assert!(locked(lock_modes(&pool, "households").await));
+    bulk.households(std::slice::from_ref(&later)).await.unwrap();
+    // Persons copied straight in after the staged households are merged (a
+    // person of KK1 needs it stored).
+    bulk.persons(&[head.clone(), member.clone()]).await.unwrap();
+    let changed = bulk.finish().await.unwrap();
+    let run = ImportRun {
+        kind: "households".into(),
+        file_name: "h.csv".into(),
+        accepted: 6,
+        rejected: 0,
+        warnings: 0,
+    };
+    // 2 households and 2 persons inserted, KK1 changed once and then unchanged.
+    assert_eq!(changed, 5);
+    let stats = bulk.record_run(&run, 6, 4, changed).await.unwrap();
+    assert_eq!(
+        stats,
+        WriteStats {
+            inserted: 4,
+            updated: 1,
+            unchanged: 1
+        }
+    );
+    bulk.commit().await.unwrap();
+    assert_eq!(all_households(&store).await, vec![later.clone(), other]);
+    assert_eq!(all_persons(&store).await.len(), 2);
+    assert!(!locked(lock_modes(&pool, "households").await));
+
+    // An empty table refuses a household of an unknown village at once; nothing
+    // of the bulk write stays.
+    let Some(url) = database("first_load_refused").await else {
+        return;
+    };
+    let store = PgStore::open(&url).await.unwrap();
+    store.save_regions(&regions()).await.unwrap();
+    let mut bulk = store.begin_bulk().await.unwrap();
+    assert!(
+        bulk.households(&[first.clone(), household(KK3, "53.71.03.1009", None, None)])
+            .await
+            .is_err()
+    );
+    drop(bulk);
+    assert_eq!(store.totals().await.unwrap(), (0, 0));
+
+    // A table that is not empty is not locked: its rows are staged and merged.
+    import(&store, std::slice::from_ref(&first), &[], 1).await;
+    let mut bulk = store.begin_bulk().await.unwrap();
+    bulk.households(std::slice::from_ref(&later)).await.unwrap();
+    assert!(!locked(lock_modes(&pool, "households").await));
+    assert_eq!(bulk.finish().await.unwrap(), 1);
+    drop(bulk);
+}
+
 #[tokio::test]
 async fn uniqueness_violations_are_unique_errors() {
     let Some(url) = database("unique").await else {
