@@ -970,6 +970,11 @@ pub async fn outcomes_for(
         .collect())
 }
 
+/// Every partner organisation, in id order.
+pub async fn partners(store: &Store) -> Result<Vec<Partner>, sejahtera_store::StoreError> {
+    store.partners().await
+}
+
 /// A session with its attendance counts.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SessionSummary {

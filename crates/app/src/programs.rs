@@ -193,6 +193,17 @@ pub async fn find(store: &Store, id: i64) -> anyhow::Result<Program> {
         .ok_or_else(|| Denied::NotFound(format!("no program with id {id}")).into())
 }
 
+/// Every program, in id order.
+pub async fn list(store: &Store) -> Result<Vec<Program>, sejahtera_store::StoreError> {
+    store.programs().await
+}
+
+/// The current status of every household in every program, replayed from the
+/// append-only enrollment log.
+pub async fn enrollments(store: &Store) -> Result<Enrollments, sejahtera_store::StoreError> {
+    Ok(Enrollments::from_events(&store.enrollment_events().await?))
+}
+
 /// Why a program use case did not run (besides a rule's refusal, which comes
 /// back as `Refusal` or `DeliveryRefusal`): adapters map these to 404, 403, 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

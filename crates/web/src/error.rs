@@ -100,9 +100,21 @@ impl Failure {
     }
 }
 
-impl From<sejahtera_store::StoreError> for Failure {
-    fn from(e: sejahtera_store::StoreError) -> Failure {
+impl From<sejahtera_app::StoreError> for Failure {
+    fn from(e: sejahtera_app::StoreError) -> Failure {
         Failure::Internal(e.into())
+    }
+}
+
+impl From<sejahtera_app::accounts::StatusError> for Failure {
+    fn from(e: sejahtera_app::accounts::StatusError) -> Failure {
+        use sejahtera_app::accounts::StatusError;
+        match e {
+            StatusError::Forbidden => Failure::Forbidden(e.to_string()),
+            StatusError::OwnAccount => Failure::BadRequest(e.to_string()),
+            StatusError::NotFound => Failure::NotFound,
+            StatusError::Store(s) => Failure::Internal(s.into()),
+        }
     }
 }
 
@@ -131,7 +143,7 @@ impl Failure {
             Err(e) => {
                 // Validation errors of the use cases come back as plain messages
                 // with context (eligibility syntax, unknown villages or partners).
-                if e.chain().any(|c| c.is::<sejahtera_store::StoreError>()) {
+                if e.chain().any(|c| c.is::<sejahtera_app::StoreError>()) {
                     Failure::Internal(e)
                 } else {
                     Failure::BadRequest(format!("{e:#}"))

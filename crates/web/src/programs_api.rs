@@ -91,7 +91,7 @@ pub(crate) fn program_json(p: &Program, partners: &[Partner]) -> Value {
 }
 
 async fn list(State(st): St) -> ApiResult<Json<Value>> {
-    let partners = st.store.partners().await?;
+    let partners = sejahtera_app::delivery::partners(&st.store).await?;
     let mut items = Vec::new();
     for (p, stats) in delivery::stats_all(&st.store, &st.regions)
         .await
@@ -111,7 +111,7 @@ async fn list(State(st): St) -> ApiResult<Json<Value>> {
 
 async fn detail(State(st): St, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
     let p = programs::find(&st.store, id).await.map_err(fail)?;
-    let partners = st.store.partners().await?;
+    let partners = sejahtera_app::delivery::partners(&st.store).await?;
     let stats = delivery::stats(&st.store, &st.regions, id)
         .await
         .map_err(fail)?;
@@ -676,7 +676,7 @@ async fn panel(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult
 async fn partners(State(st): St, user: MaybeUser) -> ApiResult<Response> {
     let _s = user.staff()?;
     Ok(crate::api::private_json(
-        json!({"items": st.store.partners().await?}),
+        json!({"items": sejahtera_app::delivery::partners(&st.store).await?}),
     ))
 }
 
