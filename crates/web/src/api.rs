@@ -575,7 +575,7 @@ async fn targeting(
             today,
         )
         .await
-        .map_err(|e| Failure::BadRequest(format!("{e:#}")))?,
+        .map_err(Failure::of_program)?,
     };
     let districts: Vec<Value> = report
         .districts

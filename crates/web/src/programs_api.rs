@@ -3,6 +3,7 @@
 //! definitions, decisions, delivery and outcomes through the roles of
 //! `sejahtera_domain::access`. Rule refusals answer 409 with the reason.
 
+use sejahtera_app::Error as AppError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -53,7 +54,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/partners", get(partners).post(create_partner))
 }
 
-fn fail(e: anyhow::Error) -> ApiError {
+fn fail(e: AppError) -> ApiError {
     ApiError(Failure::of_program(e))
 }
 
