@@ -44,10 +44,22 @@ impl Error {
         }
     }
 
+    /// Ours, described in words (for the log).
+    pub fn unexpected(text: impl std::fmt::Display) -> Error {
+        Error::Unexpected(anyhow::anyhow!("{text}"))
+    }
+
     /// Invalid input described by a plain (technical) text, e.g. a parser's
     /// "line 3, column 7: …" that names the place in the user's own input.
     pub fn invalid_text(text: impl std::fmt::Display) -> Error {
         Error::Invalid(Msg::new("plain").arg("text", text))
+    }
+}
+
+/// Anything untyped that reaches a use case's boundary is ours, not the user's.
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Error {
+        Error::Unexpected(e)
     }
 }
 
