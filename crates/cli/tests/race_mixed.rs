@@ -268,6 +268,8 @@ impl Api {
             .client
             .post(server.url(&format!("/api/v1/programs/{program}/decisions")))
             .header("x-csrf-token", &self.csrf)
+            // The reasons are compared word for word with the CLI's (English).
+            .header("accept-language", "en")
             .json(&json!({"no_kk": kk, "action": action, "why": "rapat penetapan"}))
             .send()
             .await
