@@ -34,12 +34,18 @@ fn command(db: &str, args: &[&str]) -> Command {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"),
     )
     .env_remove("SEJAHTERA_DB")
-    .env_remove("SEJAHTERA_BIND")
-    .env_remove("SEJAHTERA_LOG")
-    .arg("--db")
-    .arg(db)
-    .arg("--quiet")
-    .args(args);
+    .env_remove("SEJAHTERA_LOG");
+    // The server's settings from the environment (Secure cookies would not come
+    // back over plain HTTP).
+    for var in [
+        "SEJAHTERA_BIND",
+        "SEJAHTERA_SECURE_COOKIES",
+        "SEJAHTERA_TRUSTED_PROXIES",
+        "SEJAHTERA_METRICS_TOKEN",
+    ] {
+        c.env_remove(var);
+    }
+    c.arg("--db").arg(db).arg("--quiet").args(args);
     c
 }
 
@@ -585,7 +591,7 @@ async fn processes_and_api_requests_race_for_the_same_places(db) {
         &answers,
         |_| "Balapan campuran kapasitas has reached its capacity of 5 households".into(),
     );
-    assert_eq!((enrolled.len(), refused), (5, 45));
+    assert_eq!((enrolled.len(), refused), (5, 45), "enrolled: {enrolled:#?}");
     let winners: Vec<&Attempt> = enrolled.iter().collect();
     check_stored(&t, &server, &api, cap, candidates, &winners).await;
 
@@ -605,7 +611,7 @@ async fn processes_and_api_requests_race_for_the_same_places(db) {
         &answers,
         |_| format!("the quota of 5 households for village {village} in Balapan campuran kuota is used up"),
     );
-    assert_eq!((enrolled.len(), refused), (5, 45));
+    assert_eq!((enrolled.len(), refused), (5, 45), "enrolled: {enrolled:#?}");
     let winners: Vec<&Attempt> = enrolled.iter().collect();
     check_stored(&t, &server, &api, quota, candidates, &winners).await;
 
@@ -632,7 +638,7 @@ async fn processes_and_api_requests_race_for_the_same_places(db) {
             format!("the household is already enrolled in {other}, which is exclusive with {this}")
         },
     );
-    assert_eq!((enrolled.len(), refused), (25, 25));
+    assert_eq!((enrolled.len(), refused), (25, 25), "enrolled: {enrolled:#?}");
     let mut once = BTreeSet::new();
     for e in &enrolled {
         assert!(once.insert(e.kk.clone()), "{} enrolled in both", e.kk);
