@@ -45,6 +45,61 @@ pub enum AccountError {
     Hash(String),
 }
 
+/// Every account, in id order (administrators list them).
+pub async fn users(store: &Store) -> Result<Vec<UserRecord>, sejahtera_store::StoreError> {
+    store.users().await
+}
+
+/// The account with this username, if any.
+pub async fn user_by_username(
+    store: &Store,
+    username: &str,
+) -> Result<Option<UserRecord>, sejahtera_store::StoreError> {
+    store.user_by_username(username).await
+}
+
+/// Why an account's status was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// Only administrators enable or disable accounts.
+    #[error("only administrators enable or disable accounts")]
+    Forbidden,
+    /// An administrator cannot lock themselves out.
+    #[error("you cannot disable your own account")]
+    OwnAccount,
+    /// No account with this id.
+    #[error("no such account")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] sejahtera_store::StoreError),
+}
+
+/// Disables (or enables again) account `id`; a disabled account cannot sign in
+/// and its sessions end. Administrators only, never their own account.
+pub async fn set_disabled(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    disabled: bool,
+) -> Result<(), StatusError> {
+    if actor.role != Role::Admin {
+        return Err(StatusError::Forbidden);
+    }
+    if id == actor.user_id && disabled {
+        return Err(StatusError::OwnAccount);
+    }
+    if !store.set_user_disabled(id, disabled).await? {
+        return Err(StatusError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes sessions that expired before `now` (RFC 3339); returns how many.
+pub async fn sweep_sessions(store: &Store, now: &str) -> Result<u64, sejahtera_store::StoreError> {
+    store.delete_expired_sessions(now).await
+}
+
 /// Hashes a password with argon2id (default parameters, random salt) into a PHC string.
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
     let mut bytes = [0u8; 16];

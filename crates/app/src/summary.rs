@@ -1,6 +1,8 @@
-//! Households and persons per district.
+//! The registry at a glance: households and persons per district, totals, and
+//! the generation counter that changes with every write to the registry.
 
-use sejahtera_store::{Counts, DistrictCount, Store};
+pub use sejahtera_store::{Counts, DistrictCount};
+use sejahtera_store::{Store, StoreError};
 
 /// The per-district counts (in code order) and their total.
 pub async fn by_district(store: &Store) -> anyhow::Result<(Vec<DistrictCount>, Counts)> {
@@ -10,4 +12,15 @@ pub async fn by_district(store: &Store) -> anyhow::Result<(Vec<DistrictCount>, C
         total += r.counts;
     }
     Ok((rows, total))
+}
+
+/// Households and persons in the registry.
+pub async fn totals(store: &Store) -> Result<(u64, u64), StoreError> {
+    store.totals().await
+}
+
+/// The registry generation: it grows with every import or change, so a cache
+/// of figures computed from the registry knows when it is stale.
+pub async fn registry_generation(store: &Store) -> Result<u64, StoreError> {
+    store.registry_generation().await
 }

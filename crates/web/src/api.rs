@@ -389,7 +389,7 @@ async fn rejects(State(st): St, user: MaybeUser, Path(run): Path<i64>) -> ApiRes
 async fn users(State(st): St, user: MaybeUser, Query(q): Query<PageQuery>) -> ApiResult<Response> {
     user.admin()?;
     let (page, per_page, skip) = limits::paging(q.page, q.per_page, 100, limits::MAX_PER_PAGE)?;
-    let all = st.store.users().await?;
+    let all = accounts::users(&st.store).await?;
     let total = all.len() as u64;
     let items: Vec<Value> = all
         .into_iter()
@@ -495,12 +495,7 @@ async fn user_status(
 ) -> ApiResult<StatusCode> {
     let s = user.admin()?;
     check_csrf_header(&s, &headers)?;
-    if id == s.actor.user_id && b.disabled {
-        return Err(Failure::BadRequest("you cannot disable your own account".into()).into());
-    }
-    if !st.store.set_user_disabled(id, b.disabled).await? {
-        return Err(Failure::NotFound.into());
-    }
+    accounts::set_disabled(&st.store, &s.actor, id, b.disabled).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -580,7 +575,7 @@ async fn targeting(
             today,
         )
         .await
-        .map_err(|e| Failure::BadRequest(format!("{e:#}")))?,
+        .map_err(Failure::of_program)?,
     };
     let districts: Vec<Value> = report
         .districts

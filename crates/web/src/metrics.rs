@@ -108,7 +108,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.registry_generation().await {
+    match sejahtera_app::summary::registry_generation(&state.store).await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");

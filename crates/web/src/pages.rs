@@ -732,9 +732,7 @@ async fn users_page(
     error: Option<String>,
     status: StatusCode,
 ) -> PageResult {
-    let users = st
-        .store
-        .users()
+    let users = accounts::users(&st.store)
         .await
         .map_err(|e| PageError::new(e, lang))?
         .into_iter()
@@ -876,26 +874,21 @@ async fn user_status(
 ) -> PageResult {
     let s = user.admin().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
-    if id == s.actor.user_id && form.disabled {
-        return users_page(
-            &st,
-            lang,
-            &s,
-            None,
-            Some("you cannot disable your own account".into()),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+    match accounts::set_disabled(&st.store, &s.actor, id, form.disabled).await {
+        Ok(()) => Ok(Redirect::to("/staff/users").into_response()),
+        Err(e @ accounts::StatusError::OwnAccount) => {
+            users_page(
+                &st,
+                lang,
+                &s,
+                None,
+                Some(e.to_string()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => Err(PageError::new(e, lang)),
     }
-    let found = st
-        .store
-        .set_user_disabled(id, form.disabled)
-        .await
-        .map_err(|e| PageError::new(e, lang))?;
-    if !found {
-        return Err(PageError::new(Failure::NotFound, lang));
-    }
-    Ok(Redirect::to("/staff/users").into_response())
 }
 
 struct TargetingRow {
@@ -973,14 +966,14 @@ async fn targeting(
         (Ok(rule), Some(p)) => {
             sejahtera_app::targeting::run_program(&st.store, &st.regions, p, None, rule, today)
                 .await
-                .map_err(|e| format!("{e:#}"))
+                .map_err(Failure::of_program)
         }
         (Ok(rule), None) => {
             sejahtera_app::targeting::run(&st.store, &st.regions, &form.select, None, rule, today)
                 .await
-                .map_err(|e| format!("{e:#}"))
+                .map_err(Failure::of_program)
         }
-        (Err(e), _) => Err(e),
+        (Err(e), _) => Err(Failure::BadRequest(e)),
     };
     let (rows, error, status) = match result {
         Ok(report) => {
@@ -1000,7 +993,8 @@ async fn targeting(
             });
             (rows, None, StatusCode::OK)
         }
-        Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
+        Err(e) if e.is_ours() => return Err(PageError::new(e, lang)),
+        Err(e) => (Vec::new(), Some(e.message(lang)), StatusCode::BAD_REQUEST),
     };
     let mut r = html(&TargetingPage {
         t: Tr::new(lang),

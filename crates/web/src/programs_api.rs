@@ -3,6 +3,7 @@
 //! definitions, decisions, delivery and outcomes through the roles of
 //! `sejahtera_domain::access`. Rule refusals answer 409 with the reason.
 
+use sejahtera_app::Error as AppError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -53,7 +54,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/partners", get(partners).post(create_partner))
 }
 
-fn fail(e: anyhow::Error) -> ApiError {
+fn fail(e: AppError) -> ApiError {
     ApiError(Failure::of_program(e))
 }
 
@@ -91,7 +92,7 @@ pub(crate) fn program_json(p: &Program, partners: &[Partner]) -> Value {
 }
 
 async fn list(State(st): St) -> ApiResult<Json<Value>> {
-    let partners = st.store.partners().await?;
+    let partners = sejahtera_app::delivery::partners(&st.store).await?;
     let mut items = Vec::new();
     for (p, stats) in delivery::stats_all(&st.store, &st.regions)
         .await
@@ -111,7 +112,7 @@ async fn list(State(st): St) -> ApiResult<Json<Value>> {
 
 async fn detail(State(st): St, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
     let p = programs::find(&st.store, id).await.map_err(fail)?;
-    let partners = st.store.partners().await?;
+    let partners = sejahtera_app::delivery::partners(&st.store).await?;
     let stats = delivery::stats(&st.store, &st.regions, id)
         .await
         .map_err(fail)?;
@@ -676,7 +677,7 @@ async fn panel(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult
 async fn partners(State(st): St, user: MaybeUser) -> ApiResult<Response> {
     let _s = user.staff()?;
     Ok(crate::api::private_json(
-        json!({"items": st.store.partners().await?}),
+        json!({"items": sejahtera_app::delivery::partners(&st.store).await?}),
     ))
 }
 

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use sejahtera_app::Store;
 use sejahtera_app::accounts::LoginThrottle;
 use sejahtera_app::indicators::{IndicatorCache, IndicatorTables};
 use sejahtera_app::regions::PovertyLine;
 use sejahtera_domain::Regions;
-use sejahtera_store::Store;
 
 use crate::Config;
 use crate::map::Maps;
@@ -47,7 +47,7 @@ impl AppState {
         let (store, regions) = sejahtera_app::regions::open(&config.db, &config.data_dir).await?;
         let lines = sejahtera_app::regions::load_poverty_lines(&config.data_dir)?;
         let maps = Maps::load(&config.data_dir).context("loading map boundaries")?;
-        let generation = store.registry_generation().await?;
+        let generation = sejahtera_app::summary::registry_generation(&store).await?;
         Ok(AppState {
             store,
             regions,
@@ -77,7 +77,7 @@ impl AppState {
 
     /// Re-reads the registry generation (after a change made by this server).
     pub async fn refresh_generation(&self) -> anyhow::Result<()> {
-        let g = self.store.registry_generation().await?;
+        let g = sejahtera_app::summary::registry_generation(&self.store).await?;
         self.generation.store(g, Ordering::Release);
         Ok(())
     }
@@ -102,7 +102,7 @@ impl AppState {
                 }
                 if sweeps.is_multiple_of(300) {
                     let now = chrono::Utc::now().to_rfc3339();
-                    let _ = state.store.delete_expired_sessions(&now).await;
+                    let _ = sejahtera_app::accounts::sweep_sessions(&state.store, &now).await;
                 }
             }
         });

@@ -280,7 +280,7 @@ async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
     assert_eq!(r.status(), 409);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "refused");
-    assert!(message(&v).contains("already exists"), "{v}");
+    assert!(message(&v).contains("sudah ada; pilih nama lain"), "{v}");
     // The same name in other case or with other spaces is the same name.
     let body = json!({"name": "pelatihan  menjahit\u{a0}perempuan KOTA Kupang ", "sector": "pemberdayaan_perempuan",
         "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
@@ -326,7 +326,7 @@ async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
             .replace("5371049999990001", "KK")
     };
     assert_eq!(normalise(message(&v1)), normalise(message(&v2)));
-    assert!(message(&v1).contains("not a candidate"), "{v1}");
+    assert!(message(&v1).contains("bukan calon peserta"), "{v1}");
     // Nothing was recorded, so the enrollment list shows nobody.
     let (_, list) = get_json(
         &agency,

@@ -62,7 +62,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             }
         }
         DemoOutcome::Reused => {
-            let (h, p) = store.totals().await?;
+            let (h, p) = sejahtera_app::summary::totals(&store).await?;
             println!(
                 "demo registry already in {}: {h} households, {p} persons",
                 g.db
@@ -79,7 +79,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
     }
     let seeded = sejahtera_app::accounts::seed_demo_users(&store, &regions).await?;
     // The programs' decisions are recorded as made by the agencies' demo operators.
-    let users = store.users().await?;
+    let users = sejahtera_app::accounts::users(&store).await?;
     let actor_of = |agency: &str| {
         users
             .iter()
@@ -103,7 +103,10 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
     }
     sejahtera_app::accounts::seed_demo_partner_users(&store, &regions).await?;
     // The demo accounts exist (now or from an earlier run) only in a demo database.
-    let demo_accounts = seeded || store.user_by_username("operator.oebobo").await?.is_some();
+    let demo_accounts = seeded
+        || sejahtera_app::accounts::user_by_username(&store, "operator.oebobo")
+            .await?
+            .is_some();
     store.close().await;
     if !args.no_serve {
         let mut banner = Vec::new();

@@ -80,7 +80,7 @@ async fn open_snapshot(
     g: &Global,
     scope: &Scope,
     with_pii: bool,
-) -> anyhow::Result<(sejahtera_store::Store, RegistrySnapshot)> {
+) -> anyhow::Result<(sejahtera_app::Store, RegistrySnapshot)> {
     let (store, regions) =
         sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
     let date = scope.reference_date.unwrap_or_else(today_in_indonesia);

@@ -55,7 +55,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
     exit_code(result)
 }
 
-async fn run_with(store: &sejahtera_store::Store, args: Args) -> anyhow::Result<ExitCode> {
+async fn run_with(store: &sejahtera_app::Store, args: Args) -> anyhow::Result<ExitCode> {
     match args.action {
         Action::Add {
             name,
@@ -76,7 +76,7 @@ async fn run_with(store: &sejahtera_store::Store, args: Args) -> anyhow::Result<
         Action::List { format } => {
             let mut rows =
                 Rows::new(&["id", "name", "kind", "services", "contact"]).numeric(&["id"]);
-            for p in store.partners().await? {
+            for p in sejahtera_app::delivery::partners(store).await? {
                 rows.push(vec![
                     Some(p.id.to_string()),
                     Some(p.name),

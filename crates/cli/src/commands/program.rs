@@ -14,19 +14,17 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use sejahtera_app::delivery::{
-    OUTCOME_COLUMNS, ProgramStats, add_outcomes, add_session, add_visit, import_outcomes,
-    latest_outcomes, panel, record_attendance, refer, referrals_for, stats, update_referral,
+    OUTCOME_COLUMNS, ProgramStats, add_outcomes, add_session, add_visit, import_outcomes, panel,
+    record_attendance, refer, referrals_for, stats, update_referral,
 };
 use sejahtera_app::import::today_in_indonesia;
-use sejahtera_app::programs::{Denied, create, dry_run, find, record};
+use sejahtera_app::programs::{create, dry_run, find, record};
 use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{
     DeliveryRefusal, Outcome, OutcomeSource, ReferralStatus, Service,
 };
-use sejahtera_domain::programs::{
-    Command, Decision, Enrollments, Program, ProgramKind, Refusal, Sector,
-};
+use sejahtera_domain::programs::{Command, Decision, Program, ProgramKind, Refusal, Sector};
 use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
 
 use crate::Global;
@@ -53,14 +51,18 @@ pub fn exit_code(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
         eprintln!("refused: {r}");
         return Ok(ExitCode::from(3));
     }
-    if let Some(Denied::Conflict(m)) = e.downcast_ref::<Denied>() {
-        eprintln!("refused: {m}");
-        return Ok(ExitCode::from(3));
+    match e.downcast_ref::<sejahtera_app::Error>() {
+        Some(sejahtera_app::Error::Refused(m)) => {
+            eprintln!("refused: {m}");
+            return Ok(ExitCode::from(3));
+        }
+        Some(sejahtera_app::Error::Invalid(_)) | None => {}
+        Some(_) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(1));
+        }
     }
-    let other = matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::NotFound(_) | Denied::Forbidden(_))
-    ) || e.downcast_ref::<sejahtera_store::StoreError>().is_some();
+    let other = e.downcast_ref::<sejahtera_app::StoreError>().is_some();
     if other {
         eprintln!("error: {e:#}");
         return Ok(ExitCode::from(1));
@@ -399,7 +401,7 @@ fn print(rows: &Rows, format: Format) -> anyhow::Result<()> {
 }
 
 async fn run_with(
-    store: &sejahtera_store::Store,
+    store: &sejahtera_app::Store,
     regions: &sejahtera_domain::Regions,
     args: Args,
 ) -> anyhow::Result<ExitCode> {
@@ -452,7 +454,7 @@ async fn run_with(
                     .join(",")
             };
             let mut rows = Rows::new(&cols).numeric(&["id", "budget", "capacity"]);
-            for p in store.programs().await? {
+            for p in sejahtera_app::programs::list(store).await? {
                 rows.push(vec![
                     Some(p.id.to_string()),
                     Some(p.name),
@@ -532,7 +534,7 @@ async fn run_with(
         }
         Action::Enrollments { id, format } => {
             let program = find(store, id).await?;
-            let st = Enrollments::from_events(&store.enrollment_events().await?);
+            let st = sejahtera_app::programs::enrollments(store).await?;
             let mut rows = Rows::new(&["kk", "village", "status", "participant"]);
             for (h, status, village) in st.of_program(program.id) {
                 rows.push(vec![
@@ -559,27 +561,16 @@ async fn run_with(
         Action::Session {
             action: SessionAction::List { id, format },
         } => {
-            let program = find(store, id).await?;
-            let mut marks: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-            for (session, _, present) in store.attendance(program.id).await? {
-                let m = marks.entry(session).or_default();
-                if present {
-                    m.0 += 1;
-                } else {
-                    m.1 += 1;
-                }
-            }
             let mut rows = Rows::new(&["id", "date", "topic", "place", "present", "absent"])
                 .numeric(&["id", "present", "absent"]);
-            for s in store.training_sessions(program.id).await? {
-                let (p, a) = marks.get(&s.id).copied().unwrap_or_default();
+            for s in sejahtera_app::delivery::sessions(store, id).await? {
                 rows.push(vec![
-                    Some(s.id.to_string()),
-                    Some(s.date.to_string()),
-                    Some(s.topic),
-                    Some(s.place),
-                    Some(p.to_string()),
-                    Some(a.to_string()),
+                    Some(s.session.id.to_string()),
+                    Some(s.session.date.to_string()),
+                    Some(s.session.topic),
+                    Some(s.session.place),
+                    Some(s.present.to_string()),
+                    Some(s.absent.to_string()),
                 ]);
             }
             print(&rows, format)?;
@@ -617,9 +608,8 @@ async fn run_with(
             println!("recorded visit {v} to household {kk}");
         }
         Action::Visits { id, format } => {
-            let program = find(store, id).await?;
             let mut rows = Rows::new(&["date", "kk", "mentor", "notes"]).numeric(&["mentor"]);
-            for v in store.visits(program.id).await? {
+            for v in sejahtera_app::delivery::visits_for(store, &console, id).await? {
                 rows.push(vec![
                     Some(v.date.to_string()),
                     Some(kk_text(v.household)),
@@ -758,10 +748,9 @@ async fn run_with(
             }
         }
         Action::Outcomes { id, format } => {
-            let program = find(store, id).await?;
             let mut rows = Rows::new(&["kk", "date", "business", "income", "employed", "source"])
                 .numeric(&["income"]);
-            for o in latest_outcomes(&store.outcomes(program.id).await?) {
+            for o in sejahtera_app::delivery::outcomes_for(store, &console, id).await? {
                 rows.push(vec![
                     Some(kk_text(o.household)),
                     Some(o.date.to_string()),

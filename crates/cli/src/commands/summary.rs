@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use sejahtera_store::Counts;
+use sejahtera_app::summary::Counts;
 
 use crate::Global;
 use crate::output::{Format, Rows};

@@ -118,7 +118,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
                 "disabled",
             ])
             .numeric(&["id"]);
-            for u in store.users().await? {
+            for u in sejahtera_app::accounts::users(&store).await? {
                 rows.push(vec![
                     Some(u.id.to_string()),
                     Some(u.username),

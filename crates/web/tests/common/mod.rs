@@ -240,12 +240,22 @@ pub async fn post_json(
     csrf: &str,
     body: serde_json::Value,
 ) -> reqwest::Response {
-    c.post(url)
-        .header("x-csrf-token", csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    post_json_in(c, url, csrf, body, None).await
+}
+
+/// [`post_json`] with an `Accept-Language` header (`None`: none sent).
+pub async fn post_json_in(
+    c: &reqwest::Client,
+    url: String,
+    csrf: &str,
+    body: serde_json::Value,
+    accept_language: Option<&str>,
+) -> reqwest::Response {
+    let mut rq = c.post(url).header("x-csrf-token", csrf);
+    if let Some(l) = accept_language {
+        rq = rq.header("accept-language", l);
+    }
+    rq.json(&body).send().await.unwrap()
 }
 
 /// The value of the first hidden input named `name` in a page.
