@@ -5,7 +5,10 @@
 #   bench/web/run.sh                 # release build, full-size demo, 3 runs of 30 s
 #   RUNS=5 DURATION=60 bench/web/run.sh
 #   BIN=target/release/sejahtera DB=/tmp/demo.db PAGE=/wilayah/15.03.03 bench/web/run.sh
+#   DB='postgres://sejahtera@/sejahtera_demo?host=/tmp/pgbs' bench/web/run.sh   # PostgreSQL
 #
+# DB is a SQLite file or a PostgreSQL URL (issue 14); the demo is loaded into it when the
+# file does not exist or the PostgreSQL database holds no household.
 # Prints, per run, wrk's requests/s, p50/p90/p99 latency and errors, then the
 # median p99 across runs, and the weight of every public page type.
 set -euo pipefail
@@ -21,7 +24,14 @@ PAGE=${PAGE:-/wilayah/53.71.04}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 if [ ! -x "$BIN" ]; then cargo build --release -p sejahtera; fi
-if [ ! -f "$DB" ]; then "$BIN" --db "$DB" --quiet demo --no-serve; fi
+if [[ "$DB" == postgres://* || "$DB" == postgresql://* ]]; then
+  households=$("$BIN" --db "$DB" --quiet summary --format csv 2>/dev/null | tail -1 | cut -d, -f2 || true)
+  if ! [[ "$households" =~ ^[1-9][0-9]*$ ]]; then "$BIN" --db "$DB" --quiet demo --no-serve; fi
+  BACKEND="PostgreSQL $(psql -X -At -d "$DB" -c 'SHOW server_version' 2>/dev/null || echo '?')"
+else
+  if [ ! -f "$DB" ]; then "$BIN" --db "$DB" --quiet demo --no-serve; fi
+  BACKEND=SQLite
+fi
 
 SEJAHTERA_LOG=error "$BIN" --db "$DB" serve --bind "127.0.0.1:$PORT" >/tmp/sejahtera-bench-web.log 2>&1 &
 SERVER=$!
@@ -35,6 +45,7 @@ curl -fs "http://127.0.0.1:$PORT$PAGE" >/dev/null
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "backend: $BACKEND"
 echo "registry: $("$BIN" --db "$DB" --quiet summary --format csv | tail -1)"
 echo
 echo "page weights (bytes, uncompressed HTML; the stylesheet is one cached file of $(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$PORT/static/style.css") bytes):"

@@ -46,7 +46,7 @@ async fn runnable(
 }
 
 async fn state(store: &Store) -> Result<Enrollments> {
-    Ok(Enrollments::from_events(&store.enrollment_events().await?))
+    Ok(store.enrollments().await?)
 }
 
 /// Validates and stores a partner (admins only).

@@ -211,7 +211,7 @@ pub async fn list(store: &Store) -> Result<Vec<Program>, sejahtera_store::StoreE
 /// The current status of every household in every program, replayed from the
 /// append-only enrollment log.
 pub async fn enrollments(store: &Store) -> Result<Enrollments, sejahtera_store::StoreError> {
-    Ok(Enrollments::from_events(&store.enrollment_events().await?))
+    store.enrollments().await
 }
 
 /// Decides `command` for the household `no_kk` in program `program_id` and
@@ -252,7 +252,7 @@ pub async fn record(
                 .arg("agency", &program.agency),
         ));
     }
-    let state = Enrollments::from_events(&tx.enrollment_events().await?);
+    let state = tx.enrollments().await?;
     if state.status(program.id, no_kk.as_u64()).is_none() {
         // A household enters a program only as one of its candidates: in the
         // registry and matching the eligibility expression (which names the

@@ -14,15 +14,19 @@
 //! Bulk writes stream their rows with `COPY … FROM STDIN` into temporary staging
 //! tables of their transaction; [`BulkWrite::finish`](sejahtera_store::BulkWrite::finish)
 //! merges them into the registry with one `INSERT … SELECT … ON CONFLICT DO UPDATE …
-//! WHERE … IS DISTINCT FROM …` per table. Either every row of an import is stored or
-//! none is.
+//! WHERE … IS DISTINCT FROM …` per table. A table that is empty when a bulk write
+//! first writes to it (a first load) is locked against other writers for the rest
+//! of the transaction and its rows are copied straight into it; only a key written
+//! twice goes through staging. Either every row of an import is stored or none is.
 //!
 //! An enrollment decision runs in a transaction that first takes
 //! `LOCK TABLE enrollment_events IN SHARE ROW EXCLUSIVE MODE`, before it reads the
 //! programs and the log. That mode conflicts with itself and with the `ROW EXCLUSIVE`
 //! lock every insert takes, so the decisions of every process connected to the
-//! database are serialised by the database (and plain appends wait for a decision
-//! in progress), while readers (`ACCESS SHARE`) carry on. Under `READ COMMITTED`
+//! database are serialised by the database, while readers (`ACCESS SHARE`) carry on.
+//! Plain appends take the same lock, so events are committed in id order and a
+//! process keeps the log folded, reading only the events after the last it saw
+//! ([`sejahtera_store::EnrollmentCache`]). Under `READ COMMITTED`
 //! every statement after the lock sees every decision committed before it. The lock
 //! is released by commit or rollback. A decision waits at most 10 s for the lock
 //! (SQLite's busy timeout) and then fails with
@@ -42,10 +46,11 @@ mod welfare;
 
 pub use url::connect_options;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sejahtera_store::{Backend, Database, DbUrl, MetaStore, Result, StoreError};
+use sejahtera_store::{Backend, Database, DbUrl, EnrollmentCache, MetaStore, Result, StoreError};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 
@@ -62,6 +67,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct PgStore {
     pool: PgPool,
     target: String,
+    /// The enrollment log folded so far (by this process).
+    enrollments: Arc<EnrollmentCache>,
 }
 
 impl PgStore {
@@ -110,7 +117,11 @@ impl PgStore {
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(opts);
-        Ok(PgStore { pool, target })
+        Ok(PgStore {
+            pool,
+            target,
+            enrollments: Arc::default(),
+        })
     }
 
     /// The server and database, without password.

@@ -1,16 +1,17 @@
 //! Programs and the append-only enrollment log.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sejahtera_domain::codes::Code;
-use sejahtera_domain::programs::{Event, Program, ProgramKind, Sector, Status};
+use sejahtera_domain::programs::{Enrollments, Event, Program, ProgramKind, Sector, Status};
 use sejahtera_domain::{RegionCode, Rupiah};
 use sqlx::Row;
 
 use async_trait::async_trait;
 use sejahtera_store::prelude::*;
-use sejahtera_store::{Result, StoreError};
+use sejahtera_store::{EnrollmentCache, Result, StoreError};
 
 use crate::PgStore;
 
@@ -76,6 +77,7 @@ impl ProgramStore for PgStore {
     /// Appends enrollment events in one transaction (all or none).
     async fn append_enrollment_events(&self, events: &[Event]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        lock_log(&mut tx).await?;
         for e in events {
             insert_event(e).fetch_one(&mut *tx).await?;
         }
@@ -85,13 +87,26 @@ impl ProgramStore for PgStore {
 
     /// Appends an enrollment event; returns its id.
     async fn append_enrollment_event(&self, e: &Event) -> Result<i64> {
-        Ok(insert_event(e).fetch_one(&self.pool).await?)
+        let mut tx = self.pool.begin().await?;
+        lock_log(&mut tx).await?;
+        let id = insert_event(e).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Every enrollment event, in the order recorded.
     async fn enrollment_events(&self) -> Result<Vec<Event>> {
         let mut c = self.pool.acquire().await?;
         load_events(&mut c).await
+    }
+
+    /// The folded log, read from the events appended since the last call (see
+    /// [`EnrollmentCache`]: every append holds the log's lock until it commits, so
+    /// ids are committed in increasing order).
+    async fn enrollments(&self) -> Result<Enrollments> {
+        let mut c = self.pool.acquire().await?;
+        let tail = load_events_after(&mut c, self.enrollments.last_id()).await?;
+        Ok(self.enrollments.advance(&tail))
     }
 
     /// Opens the write transaction in which one enrollment decision is made:
@@ -106,21 +121,34 @@ impl ProgramStore for PgStore {
     /// rolls back (and releases the lock).
     async fn begin_enrollment(&self) -> Result<Box<dyn EnrollmentTx + '_>> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SET LOCAL lock_timeout = '10s'")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("LOCK TABLE enrollment_events IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match &e {
-                // lock_not_available: another decision held the lock too long.
-                sqlx::Error::Database(d) if d.code().as_deref() == Some("55P03") => {
-                    StoreError::Conflict(d.message().to_string())
-                }
-                _ => StoreError::from(e),
-            })?;
-        Ok(Box::new(PgEnrollment { tx }))
+        lock_log(&mut tx).await?;
+        Ok(Box::new(PgEnrollment {
+            tx,
+            cache: self.enrollments.clone(),
+            appended: false,
+        }))
     }
+}
+
+/// Takes the enrollment log's lock for the rest of the transaction, waiting at
+/// most 10 s ([`StoreError::Conflict`] after that). Every insert into the log
+/// holds it: decisions are serialised, and events are committed in id order
+/// (which [`EnrollmentCache`] relies on).
+async fn lock_log(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> Result<()> {
+    sqlx::query("SET LOCAL lock_timeout = '10s'")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("LOCK TABLE enrollment_events IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match &e {
+            // lock_not_available: another decision held the lock too long.
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("55P03") => {
+                StoreError::Conflict(d.message().to_string())
+            }
+            _ => StoreError::from(e),
+        })?;
+    Ok(())
 }
 
 async fn load_programs(c: &mut sqlx::PgConnection) -> Result<Vec<Program>> {
@@ -188,15 +216,25 @@ async fn load_programs(c: &mut sqlx::PgConnection) -> Result<Vec<Program>> {
 }
 
 async fn load_events(c: &mut sqlx::PgConnection) -> Result<Vec<Event>> {
+    Ok(load_events_after(c, 0)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// The events with an id above `after`, with their ids, in id order.
+async fn load_events_after(c: &mut sqlx::PgConnection, after: i64) -> Result<Vec<(i64, Event)>> {
     let rows = sqlx::query(
-        "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant \
-         FROM enrollment_events ORDER BY id",
+        "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant, id \
+         FROM enrollment_events WHERE id > $1 ORDER BY id",
     )
+    .bind(after)
     .fetch_all(&mut *c)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Event {
+            let e = Event {
                 program: r.try_get(0)?,
                 household: r.try_get::<&str, _>(1)?.parse().map_err(corrupt)?,
                 village: RegionCode::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
@@ -211,7 +249,8 @@ async fn load_events(c: &mut sqlx::PgConnection) -> Result<Vec<Event>> {
                     .try_get::<Option<&str>, _>(8)?
                     .map(|s| s.parse().map_err(corrupt))
                     .transpose()?,
-            })
+            };
+            Ok((r.try_get(9)?, e))
         })
         .collect()
 }
@@ -220,6 +259,9 @@ async fn load_events(c: &mut sqlx::PgConnection) -> Result<Vec<Event>> {
 /// `enrollment_events` in `SHARE ROW EXCLUSIVE` mode.
 struct PgEnrollment {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    cache: Arc<EnrollmentCache>,
+    /// Whether this transaction appended (its events must not reach the cache).
+    appended: bool,
 }
 
 #[async_trait]
@@ -232,7 +274,18 @@ impl EnrollmentTx for PgEnrollment {
         load_events(&mut self.tx).await
     }
 
+    /// Under the log's lock no append is in progress: the events after the
+    /// cache's last one are read and folded in.
+    async fn enrollments(&mut self) -> Result<Enrollments> {
+        if self.appended {
+            return Ok(Enrollments::from_events(&load_events(&mut self.tx).await?));
+        }
+        let tail = load_events_after(&mut self.tx, self.cache.last_id()).await?;
+        Ok(self.cache.advance(&tail))
+    }
+
     async fn append(&mut self, e: &Event) -> Result<i64> {
+        self.appended = true;
         Ok(insert_event(e).fetch_one(&mut *self.tx).await?)
     }
 

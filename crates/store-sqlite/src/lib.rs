@@ -19,10 +19,11 @@ mod welfare;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sejahtera_store::{Backend, Database, MetaStore, Result, StoreError};
+use sejahtera_store::{Backend, Database, EnrollmentCache, MetaStore, Result, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -33,6 +34,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The enrollment log folded so far (by this process).
+    enrollments: Arc<EnrollmentCache>,
 }
 
 impl SqliteStore {
@@ -58,7 +61,10 @@ impl SqliteStore {
             .await
             .map_err(open_err)?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            enrollments: Arc::default(),
+        })
     }
 }
 

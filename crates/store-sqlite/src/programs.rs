@@ -1,16 +1,17 @@
 //! Programs and the append-only enrollment log.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sejahtera_domain::codes::Code;
-use sejahtera_domain::programs::{Event, Program, ProgramKind, Sector, Status};
+use sejahtera_domain::programs::{Enrollments, Event, Program, ProgramKind, Sector, Status};
 use sejahtera_domain::{RegionCode, Rupiah};
 use sqlx::Row;
 
 use async_trait::async_trait;
-use sejahtera_store::Result;
 use sejahtera_store::prelude::*;
+use sejahtera_store::{EnrollmentCache, Result};
 
 use crate::SqliteStore;
 
@@ -97,6 +98,15 @@ impl ProgramStore for SqliteStore {
         load_events(&mut c).await
     }
 
+    /// The folded log, read from the events appended since the last call (see
+    /// [`EnrollmentCache`]: one writer at a time, and no event is ever deleted, so
+    /// ids grow in commit order).
+    async fn enrollments(&self) -> Result<Enrollments> {
+        let mut c = self.pool.acquire().await?;
+        let tail = load_events_after(&mut c, self.enrollments.last_id()).await?;
+        Ok(self.enrollments.advance(&tail))
+    }
+
     /// Opens the write transaction in which one enrollment decision is made:
     /// `BEGIN IMMEDIATE` takes SQLite's write lock at once, so the programs and
     /// the log read through it cannot change until the decision is appended
@@ -107,6 +117,8 @@ impl ProgramStore for SqliteStore {
     async fn begin_enrollment(&self) -> Result<Box<dyn EnrollmentTx + '_>> {
         Ok(Box::new(SqliteEnrollment {
             tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            cache: self.enrollments.clone(),
+            appended: false,
         }))
     }
 }
@@ -176,15 +188,25 @@ async fn load_programs(c: &mut sqlx::SqliteConnection) -> Result<Vec<Program>> {
 }
 
 async fn load_events(c: &mut sqlx::SqliteConnection) -> Result<Vec<Event>> {
+    Ok(load_events_after(c, 0)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// The events with an id above `after`, with their ids, in id order.
+async fn load_events_after(c: &mut sqlx::SqliteConnection, after: i64) -> Result<Vec<(i64, Event)>> {
     let rows = sqlx::query(
-        "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant \
-         FROM enrollment_events ORDER BY id",
+        "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant, id \
+         FROM enrollment_events WHERE id > ? ORDER BY id",
     )
+    .bind(after)
     .fetch_all(&mut *c)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Event {
+            let e = Event {
                 program: r.try_get(0)?,
                 household: r.try_get::<&str, _>(1)?.parse().map_err(corrupt)?,
                 village: RegionCode::parse(r.try_get::<&str, _>(2)?).map_err(corrupt)?,
@@ -199,7 +221,8 @@ async fn load_events(c: &mut sqlx::SqliteConnection) -> Result<Vec<Event>> {
                     .try_get::<Option<&str>, _>(8)?
                     .map(|s| s.parse().map_err(corrupt))
                     .transpose()?,
-            })
+            };
+            Ok((r.try_get(9)?, e))
         })
         .collect()
 }
@@ -207,6 +230,9 @@ async fn load_events(c: &mut sqlx::SqliteConnection) -> Result<Vec<Event>> {
 /// A decision in progress on the enrollment log: a `BEGIN IMMEDIATE` transaction.
 struct SqliteEnrollment {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    cache: Arc<EnrollmentCache>,
+    /// Whether this transaction appended (its events must not reach the cache).
+    appended: bool,
 }
 
 #[async_trait]
@@ -219,7 +245,18 @@ impl EnrollmentTx for SqliteEnrollment {
         load_events(&mut self.tx).await
     }
 
+    /// Under the write lock every committed event is visible: the events after
+    /// the cache's last one are read and folded in.
+    async fn enrollments(&mut self) -> Result<Enrollments> {
+        if self.appended {
+            return Ok(Enrollments::from_events(&load_events(&mut self.tx).await?));
+        }
+        let tail = load_events_after(&mut self.tx, self.cache.last_id()).await?;
+        Ok(self.cache.advance(&tail))
+    }
+
     async fn append(&mut self, e: &Event) -> Result<i64> {
+        self.appended = true;
         Ok(insert_event(e)
             .execute(&mut *self.tx)
             .await?

@@ -32,7 +32,7 @@ pub use accounts::{AccountStore, NewUser, SessionRecord, UserRecord};
 pub use copy::{CopyStore, TableLoad};
 pub use delivery::{DeliveryStore, ReferralUpdate};
 pub use households::{HouseholdFilter, HouseholdHit, HouseholdStore};
-pub use programs::{EnrollmentTx, ProgramStore};
+pub use programs::{EnrollmentCache, EnrollmentTx, ProgramStore};
 pub use registry::{
     BulkWrite, Counts, DistrictCount, GENERATION_KEY, HouseholdCodes, ImportRun, MemberCodes,
     PersonKeys, RegistryStore, WriteStats,
