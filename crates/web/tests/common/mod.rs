@@ -299,11 +299,23 @@ pub async fn households_of(db: &DbUrl, village: &str) -> Vec<String> {
 
 /// The web crate's route modules (path prefix, source), for [`live_routes`].
 pub const ROUTE_SOURCES: &[(&str, &str)] = &[
-    ("", include_str!("../../src/pages.rs")),
-    ("", include_str!("../../src/program_pages.rs")),
+    ("", include_str!("../../src/portal/pages.rs")),
+    ("", include_str!("../../src/users/pages.rs")),
+    ("", include_str!("../../src/households/pages.rs")),
+    ("", include_str!("../../src/imports/pages.rs")),
+    ("", include_str!("../../src/targeting/pages.rs")),
+    ("", include_str!("../../src/programs/pages.rs")),
+    ("", include_str!("../../src/referrals/pages.rs")),
     ("", include_str!("../../src/metrics.rs")),
     ("/api/v1", include_str!("../../src/api.rs")),
-    ("/api/v1", include_str!("../../src/programs_api.rs")),
+    ("/api/v1", include_str!("../../src/portal/api.rs")),
+    ("/api/v1", include_str!("../../src/users/api.rs")),
+    ("/api/v1", include_str!("../../src/households/api.rs")),
+    ("/api/v1", include_str!("../../src/imports/api.rs")),
+    ("/api/v1", include_str!("../../src/targeting/api.rs")),
+    ("/api/v1", include_str!("../../src/programs/api.rs")),
+    ("/api/v1", include_str!("../../src/referrals/api.rs")),
+    ("/api/v1", include_str!("../../src/partners/api.rs")),
 ];
 
 /// The paths of every `.route("PATH", …)` registration in the route modules,

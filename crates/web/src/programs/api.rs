@@ -1,15 +1,15 @@
-//! The programs part of the JSON API (`/api/v1/programs…`, `/api/v1/sessions…`,
-//! `/api/v1/referrals…`, `/api/v1/partners`): public aggregates for everyone;
-//! definitions, decisions, delivery and outcomes through the roles of
-//! `sejahtera_domain::access`. Rule refusals answer 409 with the reason.
+//! Programs in the API (`/api/v1/programs…`, `/api/v1/sessions…`): public
+//! aggregates for everyone; definitions, decisions, delivery and outcomes
+//! through the roles of `sejahtera_domain::access`. Rule refusals answer 409
+//! with the reason.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -17,14 +17,13 @@ use sejahtera_app::delivery;
 use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::programs;
 use sejahtera_domain::codes::Code;
-use sejahtera_domain::delivery::{
-    Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
-};
+use sejahtera_domain::delivery::{Outcome, OutcomeSource, Partner};
 use sejahtera_domain::programs::{Command, Decision, Program, ProgramKind, Sector, Status};
-use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
+use sejahtera_domain::{Nik, RegionCode, Rupiah};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::{created, kk, private_json};
 use crate::auth::{MaybeUser, check_csrf_header};
 use crate::error::{ApiError, Failure, limits};
 use crate::state::AppState;
@@ -32,6 +31,7 @@ use crate::state::AppState;
 type St = State<Arc<AppState>>;
 type ApiResult<T> = Result<T, ApiError>;
 
+/// The programs API routes.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     // Uploads are streamed to disk and counted there (crate::upload).
     let upload = post(import_outcomes).layer(axum::extract::DefaultBodyLimit::disable());
@@ -44,27 +44,9 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/programs/{id}/sessions", get(sessions).post(add_session))
         .route("/sessions/{id}/attendance", post(attendance))
         .route("/programs/{id}/visits", get(visits).post(add_visit))
-        .route("/programs/{id}/referrals", post(refer))
-        .route("/referrals", get(referrals))
-        .route("/referrals/{id}/status", post(referral_status))
         .route("/programs/{id}/outcomes", get(outcomes).post(add_outcomes))
         .route("/programs/{id}/outcomes/import", upload)
         .route("/programs/{id}/panel", get(panel))
-        .route("/partners", get(partners).post(create_partner))
-}
-
-fn fail(e: anyhow::Error) -> ApiError {
-    ApiError(Failure::of_program(e))
-}
-
-fn created(v: Value) -> Response {
-    let mut r = crate::api::private_json(v);
-    *r.status_mut() = StatusCode::CREATED;
-    r
-}
-
-fn kk(s: &str) -> Result<NoKk, Failure> {
-    NoKk::parse(s.trim()).map_err(|e| Failure::BadRequest(format!("no_kk: {e}")))
 }
 
 /// A program as the public sees it.
@@ -95,7 +77,7 @@ async fn list(State(st): St) -> ApiResult<Json<Value>> {
     let mut items = Vec::new();
     for (p, stats) in delivery::stats_all(&st.store, &st.regions)
         .await
-        .map_err(fail)?
+        .map_err(Failure::of_program)?
     {
         let mut v = program_json(&p, &partners);
         v["participants"] = json!(stats.participants);
@@ -110,11 +92,13 @@ async fn list(State(st): St) -> ApiResult<Json<Value>> {
 }
 
 async fn detail(State(st): St, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
-    let p = programs::find(&st.store, id).await.map_err(fail)?;
+    let p = programs::find(&st.store, id)
+        .await
+        .map_err(Failure::of_program)?;
     let partners = sejahtera_app::delivery::partners(&st.store).await?;
     let stats = delivery::stats(&st.store, &st.regions, id)
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     Ok(Json(
         json!({"program": program_json(&p, &partners), "stats": stats}),
     ))
@@ -211,7 +195,7 @@ async fn create(
     let p = b.program()?;
     let id = programs::create(&st.store, &st.regions, &s.actor, &p)
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     tracing::info!(by = s.actor.user_id, program = id, "program created");
     Ok(created(json!({"id": id, "name": p.name})))
 }
@@ -220,7 +204,7 @@ async fn dry_run(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResu
     let s = user.staff()?;
     let run = programs::dry_run(&st.store, &st.regions, &s.actor, id, today_in_indonesia())
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     // A suppressed count is `null` with `"suppressed": true`.
     let villages: Vec<Value> = run
         .villages
@@ -231,7 +215,7 @@ async fn dry_run(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResu
                    "quota": c.quota})
         })
         .collect();
-    Ok(crate::api::private_json(json!({
+    Ok(private_json(json!({
         "program": id, "villages": villages,
         "total": run.total.value, "total_suppressed": run.total.suppressed
     })))
@@ -241,9 +225,9 @@ async fn enrollments(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> Api
     let s = user.staff()?;
     let items = delivery::enrollees(&st.store, &st.regions, &s.actor, id)
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     let total = items.len();
-    Ok(crate::api::private_json(
+    Ok(private_json(
         json!({"items": items, "page": 1, "per_page": total.max(1), "total": total}),
     ))
 }
@@ -325,8 +309,10 @@ async fn decide(
 
 async fn sessions(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
     let _s = user.staff()?;
-    let items = delivery::sessions(&st.store, id).await.map_err(fail)?;
-    Ok(crate::api::private_json(json!({"items": items})))
+    let items = delivery::sessions(&st.store, id)
+        .await
+        .map_err(Failure::of_program)?;
+    Ok(private_json(json!({"items": items})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -350,7 +336,7 @@ async fn add_session(
     limits::text("place", &b.place, limits::SHORT)?;
     let sid = delivery::add_session(&st.store, &s.actor, id, b.date, &b.topic, &b.place)
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     Ok(created(json!({"id": sid})))
 }
 
@@ -382,8 +368,8 @@ async fn attendance(
         .collect::<Result<Vec<_>, Failure>>()?;
     delivery::record_attendance(&st.store, &s.actor, sid, &marks)
         .await
-        .map_err(fail)?;
-    Ok(crate::api::private_json(
+        .map_err(Failure::of_program)?;
+    Ok(private_json(
         json!({"session": sid, "recorded": marks.len()}),
     ))
 }
@@ -392,14 +378,14 @@ async fn visits(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResul
     let s = user.staff()?;
     let items: Vec<Value> = delivery::visits_for(&st.store, &s.actor, id)
         .await
-        .map_err(fail)?
+        .map_err(Failure::of_program)?
         .iter()
         .map(|v| {
             json!({"id": v.id, "date": v.date.to_string(), "no_kk": format!("{:016}", v.household),
                    "mentor": v.mentor, "notes": v.notes})
         })
         .collect();
-    Ok(crate::api::private_json(json!({"items": items})))
+    Ok(private_json(json!({"items": items})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -429,139 +415,8 @@ async fn add_visit(
         today_in_indonesia(),
     )
     .await
-    .map_err(fail)?;
-    Ok(created(json!({"id": vid})))
-}
-
-#[derive(Debug, Deserialize)]
-struct NewReferral {
-    no_kk: String,
-    partner: i64,
-    service: String,
-    #[serde(default)]
-    date: Option<NaiveDate>,
-}
-
-async fn refer(
-    State(st): St,
-    user: MaybeUser,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Json(b): Json<NewReferral>,
-) -> ApiResult<Response> {
-    let s = user.staff()?;
-    check_csrf_header(&s, &headers)?;
-    limits::id("partner", b.partner)?;
-    let service = Service::parse(b.service.trim())
-        .map_err(|e| Failure::BadRequest(format!("service: {e}")))?;
-    let rid = delivery::refer(
-        &st.store,
-        &s.actor,
-        id,
-        &kk(&b.no_kk)?,
-        b.partner,
-        service,
-        b.date.unwrap_or_else(today_in_indonesia),
-    )
-    .await
-    .map_err(fail)?;
-    Ok(created(json!({"id": rid, "status": "referred"})))
-}
-
-/// A referral as JSON (for staff of the program or the partner it is addressed to).
-pub(crate) fn referral_json(r: &sejahtera_domain::delivery::Referral) -> Value {
-    json!({
-        "id": r.id,
-        "program": r.program,
-        "no_kk": format!("{:016}", r.household),
-        "partner": r.partner,
-        "service": r.service.as_str(),
-        "status": r.status.as_str(),
-        "result": r.result,
-        "amount": r.amount.map(|a| a.get()),
-        "referred_on": r.referred_on.to_string(),
-        "updated_on": r.updated_on.to_string(),
-    })
-}
-
-#[derive(Debug, Deserialize)]
-struct ReferralQuery {
-    program: Option<i64>,
-}
-
-async fn referrals(
-    State(st): St,
-    user: MaybeUser,
-    Query(q): Query<ReferralQuery>,
-) -> ApiResult<Response> {
-    let s = user.required()?;
-    if let Some(p) = q.program {
-        limits::id("program", p)?;
-    }
-    let items: Vec<Value> = delivery::referrals_for(&st.store, &s.actor, q.program)
-        .await
-        .map_err(fail)?
-        .iter()
-        .map(referral_json)
-        .collect();
-    Ok(crate::api::private_json(json!({"items": items})))
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ReferralChange {
-    pub(crate) status: String,
-    #[serde(default)]
-    pub(crate) result: Option<String>,
-    #[serde(default)]
-    pub(crate) amount: Option<i64>,
-    #[serde(default)]
-    pub(crate) date: Option<NaiveDate>,
-}
-
-/// Moves a referral on for the signed-in actor (pages and API).
-pub(crate) async fn change_referral(
-    st: &AppState,
-    actor: &sejahtera_domain::access::Actor,
-    rid: i64,
-    b: &ReferralChange,
-) -> Result<sejahtera_domain::delivery::Referral, Failure> {
-    limits::text("status", &b.status, limits::SHORT)?;
-    limits::text(
-        "result",
-        b.result.as_deref().unwrap_or_default(),
-        limits::LONG,
-    )?;
-    if let Some(a) = b.amount {
-        limits::range("amount", a, 0, limits::MAX_AMOUNT)?;
-    }
-    let status = ReferralStatus::parse(b.status.trim())
-        .map_err(|e| Failure::BadRequest(format!("status: {e}")))?;
-    let r = delivery::update_referral(
-        &st.store,
-        actor,
-        rid,
-        status,
-        b.result.as_deref().filter(|r| !r.trim().is_empty()),
-        b.amount.map(Rupiah::new),
-        b.date.unwrap_or_else(today_in_indonesia),
-    )
-    .await
     .map_err(Failure::of_program)?;
-    tracing::info!(by = actor.user_id, referral = rid, status = %status, "referral updated");
-    Ok(r)
-}
-
-async fn referral_status(
-    State(st): St,
-    user: MaybeUser,
-    headers: HeaderMap,
-    Path(rid): Path<i64>,
-    Json(b): Json<ReferralChange>,
-) -> ApiResult<Response> {
-    let s = user.required()?;
-    check_csrf_header(&s, &headers)?;
-    let r = change_referral(&st, &s.actor, rid, &b).await?;
-    Ok(crate::api::private_json(referral_json(&r)))
+    Ok(created(json!({"id": vid})))
 }
 
 fn outcome_json(o: &Outcome) -> Value {
@@ -579,11 +434,11 @@ async fn outcomes(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiRes
     let s = user.staff()?;
     let items: Vec<Value> = delivery::outcomes_for(&st.store, &s.actor, id)
         .await
-        .map_err(fail)?
+        .map_err(Failure::of_program)?
         .iter()
         .map(outcome_json)
         .collect();
-    Ok(crate::api::private_json(json!({"items": items})))
+    Ok(private_json(json!({"items": items})))
 }
 
 #[derive(Debug, Deserialize)]
@@ -635,7 +490,7 @@ async fn add_outcomes(
         .collect::<Result<Vec<_>, Failure>>()?;
     let n = delivery::add_outcomes(&st.store, &s.actor, id, &outcomes, today_in_indonesia())
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     Ok(created(json!({"recorded": n})))
 }
 
@@ -651,81 +506,28 @@ async fn import_outcomes(
     // Who may import is decided before one byte of the body is staged.
     delivery::may_import_outcomes(&st.store, &s.actor, id)
         .await
-        .map_err(fail)?;
+        .map_err(Failure::of_program)?;
     let file = crate::upload::stage_body(body, "outcomes.csv", &["csv"]).await?;
     let report =
         delivery::import_outcomes(&st.store, &s.actor, id, file.path(), today_in_indonesia())
             .await
             .map_err(|e| crate::upload::staged_failure(&file, Failure::of_program(e)))?;
-    Ok(crate::api::private_json(report))
+    Ok(private_json(report))
 }
 
 async fn panel(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
     let s = user.staff()?;
-    let p = programs::find(&st.store, id).await.map_err(fail)?;
+    let p = programs::find(&st.store, id)
+        .await
+        .map_err(Failure::of_program)?;
     if !s.actor.may_plan() && !s.actor.may_run_program(&p) {
         return Err(Failure::Forbidden(
             "the evaluation panel is for planners, auditors and the program's agency".into(),
         )
         .into());
     }
-    let rows = delivery::panel(&st.store, id).await.map_err(fail)?;
-    Ok(crate::api::private_json(json!({"items": rows})))
-}
-
-async fn partners(State(st): St, user: MaybeUser) -> ApiResult<Response> {
-    let _s = user.staff()?;
-    Ok(crate::api::private_json(
-        json!({"items": sejahtera_app::delivery::partners(&st.store).await?}),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-struct NewPartner {
-    name: String,
-    kind: String,
-    services: Vec<String>,
-    #[serde(default)]
-    contact: String,
-}
-
-async fn create_partner(
-    State(st): St,
-    user: MaybeUser,
-    headers: HeaderMap,
-    Json(b): Json<NewPartner>,
-) -> ApiResult<Response> {
-    let s = user.staff()?;
-    check_csrf_header(&s, &headers)?;
-    for (field, v) in [
-        ("name", &b.name),
-        ("kind", &b.kind),
-        ("contact", &b.contact),
-    ] {
-        limits::text(field, v, limits::SHORT)?;
-    }
-    limits::items("services", b.services.len(), 20)?;
-    let kind =
-        PartnerKind::parse(b.kind.trim()).map_err(|e| Failure::BadRequest(format!("kind: {e}")))?;
-    let services = b
-        .services
-        .iter()
-        .map(|x| {
-            Service::parse(x.trim()).map_err(|e| Failure::BadRequest(format!("services: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    let id = delivery::create_partner(
-        &st.store,
-        &s.actor,
-        &Partner {
-            id: 0,
-            name: b.name.trim().to_string(),
-            kind,
-            services,
-            contact: b.contact.trim().to_string(),
-        },
-    )
-    .await
-    .map_err(fail)?;
-    Ok(created(json!({"id": id})))
+    let rows = delivery::panel(&st.store, id)
+        .await
+        .map_err(Failure::of_program)?;
+    Ok(private_json(json!({"items": rows})))
 }
