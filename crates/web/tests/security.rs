@@ -973,4 +973,48 @@ async fn a_huge_search_page_is_refused_not_wrapped(db) {
     store.close().await;
     app.stop().await;
 }
+
+/// An upload form of many parts is refused (400) before its file is read: the
+/// one multipart reader counts the parts.
+async fn an_upload_form_of_too_many_parts_is_refused(db) {
+    let app = TestApp::empty(db).await;
+    let (cookie, csrf) = session_cookie(&app, "admin").await;
+    let mut form = reqwest::multipart::Form::new().text("csrf", csrf.clone());
+    for i in 0..20 {
+        form = form.text(format!("x{i}"), "");
+    }
+    form = form.text("kind", "households").part(
+        "file",
+        reqwest::multipart::Part::bytes(b"no_kk\n".to_vec()).file_name("a.csv"),
+    );
+    let r = reqwest::Client::new()
+        .post(app.url("/staff/import"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("more than 16 fields"));
+    // Within the limit, unknown fields are skipped and the form is read.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("extra", "ignored")
+        .text("kind", "households")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"no_kk\n".to_vec()).file_name("a.csv"),
+        );
+    let r = reqwest::Client::new()
+        .post(app.url("/staff/import"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 403);
+    assert!(!r.text().await.unwrap().contains("more than 16 fields"));
+    app.stop().await;
+}
+
 }
