@@ -5,8 +5,10 @@
 //! Authentication is the session cookie (`POST /api/v1/session`); every
 //! state-changing call carries the session's CSRF token in `X-CSRF-Token`.
 //!
-//! Each resource module holds its API handlers beside its pages; this module
-//! mounts them and holds what they share.
+//! Each resource module holds its API handlers beside its pages and gives them
+//! as a `utoipa_axum` router: the handlers and their documented operations come
+//! from one list, and this module mounts them all, with the OpenAPI document
+//! (`crate::openapi`) made from the same routers.
 
 use std::sync::Arc;
 
@@ -14,18 +16,19 @@ use axum::Json;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use sejahtera_domain::NoKk;
 use serde::Serialize;
-use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, Failure};
 use crate::state::AppState;
 
-/// Every API route, as mounted under `/api/v1`.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/openapi.json", get(crate::openapi::document))
+/// Every API route and its operation, as mounted under `/api/v1`.
+fn api() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(crate::openapi::document))
         .merge(crate::portal::api_routes())
         .merge(crate::users::api_routes())
         .merge(crate::households::api_routes())
@@ -34,7 +37,17 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(crate::programs::api_routes())
         .merge(crate::referrals::api_routes())
         .merge(crate::partners::api_routes())
-        .fallback(not_found)
+}
+
+/// The API router (mounted under `/api/v1`).
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    let (router, _) = api().split_for_parts();
+    router.fallback(not_found)
+}
+
+/// The operations of the API router, for the document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
 }
 
 async fn not_found() -> ApiError {
@@ -42,12 +55,37 @@ async fn not_found() -> ApiError {
 }
 
 /// A page of a list.
-#[derive(Debug, Serialize)]
-pub(crate) struct Paged<T: Serialize> {
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Paged<T> {
     pub(crate) items: Vec<T>,
     pub(crate) page: u64,
     pub(crate) per_page: u32,
     pub(crate) total: u64,
+}
+
+impl<T> Paged<T> {
+    /// A whole list as its one page.
+    pub(crate) fn whole(items: Vec<T>) -> Paged<T> {
+        let total = items.len();
+        Paged {
+            items,
+            page: 1,
+            per_page: u32::try_from(total.max(1)).unwrap_or(u32::MAX),
+            total: total as u64,
+        }
+    }
+}
+
+/// A list that is not paginated.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Items<T> {
+    pub(crate) items: Vec<T>,
+}
+
+/// The id of what was created.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CreatedId {
+    pub(crate) id: i64,
 }
 
 /// A JSON answer that no browser or proxy keeps (it may hold personal data).
@@ -59,7 +97,7 @@ pub(crate) fn private_json(v: impl Serialize) -> Response {
 }
 
 /// A private JSON answer with 201 Created.
-pub(crate) fn created(v: Value) -> Response {
+pub(crate) fn created(v: impl Serialize) -> Response {
     let mut r = private_json(v);
     *r.status_mut() = StatusCode::CREATED;
     r

@@ -307,7 +307,7 @@ pub const ROUTE_SOURCES: &[(&str, &str)] = &[
     ("", include_str!("../../src/programs/pages.rs")),
     ("", include_str!("../../src/referrals/pages.rs")),
     ("", include_str!("../../src/metrics.rs")),
-    ("/api/v1", include_str!("../../src/api.rs")),
+    ("/api/v1", include_str!("../../src/openapi.rs")),
     ("/api/v1", include_str!("../../src/portal/api.rs")),
     ("/api/v1", include_str!("../../src/users/api.rs")),
     ("/api/v1", include_str!("../../src/households/api.rs")),
@@ -318,17 +318,28 @@ pub const ROUTE_SOURCES: &[(&str, &str)] = &[
     ("/api/v1", include_str!("../../src/partners/api.rs")),
 ];
 
-/// The paths of every `.route("PATH", …)` registration in the route modules,
-/// with their mount prefix.
+/// The paths of every `.route("PATH", …)` registration (pages) and every
+/// `#[utoipa::path(…, path = "PATH", …)]` handler (API, mounted with
+/// `utoipa_axum::routes!`) in the route modules, with their mount prefix.
 pub fn registered_paths() -> Vec<String> {
     let mut out = Vec::new();
     for (prefix, src) in ROUTE_SOURCES {
-        let mut rest = *src;
-        while let Some(i) = rest.find(".route(") {
-            rest = rest[i + ".route(".len()..].trim_start();
-            if let Some(r) = rest.strip_prefix('"') {
-                let end = r.find('"').unwrap();
-                out.push(format!("{prefix}{}", &r[..end]));
+        for marker in [".route(", "#[utoipa::path("] {
+            let mut rest = *src;
+            while let Some(i) = rest.find(marker) {
+                rest = &rest[i + marker.len()..];
+                let at = if marker == ".route(" {
+                    rest.trim_start()
+                } else {
+                    match rest.find("path = ") {
+                        Some(j) => &rest[j + "path = ".len()..],
+                        None => continue,
+                    }
+                };
+                if let Some(r) = at.strip_prefix('"') {
+                    let end = r.find('"').unwrap();
+                    out.push(format!("{prefix}{}", &r[..end]));
+                }
             }
         }
     }
