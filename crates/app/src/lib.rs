@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod clock;
 pub mod db;
 pub mod delivery;
 pub mod demo;
