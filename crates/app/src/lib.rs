@@ -6,8 +6,6 @@ pub mod accounts;
 pub mod analytics;
 pub mod db;
 pub mod delivery;
-pub mod demo;
-pub mod demo_programs;
 pub mod disclosure;
 pub mod eligibility;
 pub mod export;
