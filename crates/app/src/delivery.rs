@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use sejahtera_domain::access::{Actor, RegistryScope};
 use sejahtera_domain::codes::{Code, JenisKelamin};
@@ -18,24 +17,27 @@ use sejahtera_domain::region::Level;
 use sejahtera_domain::{NoKk, RegionCode, Regions, Rupiah};
 use sejahtera_store::{ReferralUpdate, Store};
 
-use crate::programs::{Denied, find};
+use crate::error::{Error, Result};
+use crate::messages::Msg;
+use crate::programs::find;
 
 pub use crate::disclosure::{Cell, MIN_PUBLIC_CELL, protect};
 
-fn forbidden(what: &str, program: &Program) -> anyhow::Error {
-    Denied::Forbidden(format!(
-        "{what} in {} is for {} and administrators",
-        program.name, program.agency
-    ))
-    .into()
+fn forbidden(what: &'static str, program: &Program) -> Error {
+    Error::Forbidden(
+        Msg::new("delivery.forbidden")
+            .word("what", Msg::new(what))
+            .arg("program", &program.name)
+            .arg("agency", &program.agency),
+    )
 }
 
 async fn runnable(
     store: &Store,
     actor: &Actor,
     program_id: i64,
-    what: &str,
-) -> anyhow::Result<Program> {
+    what: &'static str,
+) -> Result<Program> {
     let program = find(store, program_id).await?;
     if !actor.may_run_program(&program) {
         return Err(forbidden(what, &program));
@@ -43,28 +45,29 @@ async fn runnable(
     Ok(program)
 }
 
-async fn state(store: &Store) -> anyhow::Result<Enrollments> {
+async fn state(store: &Store) -> Result<Enrollments> {
     Ok(Enrollments::from_events(&store.enrollment_events().await?))
 }
 
 /// Validates and stores a partner (admins only).
-pub async fn create_partner(store: &Store, actor: &Actor, p: &Partner) -> anyhow::Result<i64> {
+pub async fn create_partner(store: &Store, actor: &Actor, p: &Partner) -> Result<i64> {
     if !actor.may_manage_users() {
-        return Err(Denied::Forbidden("partners are registered by administrators".into()).into());
+        return Err(Error::Forbidden(Msg::new("partner.create_forbidden")));
     }
     if p.name.trim().is_empty() {
-        return Err(Denied::Invalid("a partner needs a name".into()).into());
+        return Err(Error::Invalid(Msg::new("partner.no_name")));
     }
     if p.services.is_empty() {
-        return Err(Denied::Invalid(format!(
-            "{} needs at least one service (allowed: {})",
-            p.name,
-            Service::allowed()
-        ))
-        .into());
+        return Err(Error::Invalid(
+            Msg::new("partner.no_service")
+                .arg("name", &p.name)
+                .arg("allowed", Service::allowed()),
+        ));
     }
     if store.partners().await?.iter().any(|o| o.name == p.name) {
-        return Err(Denied::Invalid(format!("a partner named {} exists already", p.name)).into());
+        return Err(Error::Invalid(
+            Msg::new("partner.name_taken").arg("name", &p.name),
+        ));
     }
     Ok(store.create_partner(p).await?)
 }
@@ -77,8 +80,8 @@ pub async fn add_session(
     date: NaiveDate,
     topic: &str,
     place: &str,
-) -> anyhow::Result<i64> {
-    let program = runnable(store, actor, program_id, "adding sessions").await?;
+) -> Result<i64> {
+    let program = runnable(store, actor, program_id, "what.adding_sessions").await?;
     delivery::check_session(&program, date, topic)?;
     Ok(store
         .create_training_session(
@@ -102,18 +105,20 @@ pub async fn record_attendance(
     actor: &Actor,
     session_id: i64,
     marks: &[(NoKk, bool)],
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let (program, _) = session_of(store, session_id).await?;
-    let program = runnable(store, actor, program.id, "recording attendance").await?;
+    let program = runnable(store, actor, program.id, "what.recording_attendance").await?;
     let st = state(store).await?;
     let mut refused = Vec::new();
     for (kk, _) in marks {
         if let Err(e) = delivery::check_attendance(&st, &program, kk.as_u64()) {
-            refused.push(e.to_string());
+            refused.push(crate::error::delivery_msg(&e));
         }
     }
     if !refused.is_empty() {
-        return Err(delivery::DeliveryRefusal::Many(refused).into());
+        return Err(Error::Refused(
+            Msg::new("delivery.many").list("list", refused),
+        ));
     }
     let marks: Vec<(u64, bool)> = marks.iter().map(|(k, p)| (k.as_u64(), *p)).collect();
     store
@@ -123,11 +128,11 @@ pub async fn record_attendance(
 }
 
 /// The program and the session with this id.
-pub async fn session_of(store: &Store, session_id: i64) -> anyhow::Result<(Program, Session)> {
+pub async fn session_of(store: &Store, session_id: i64) -> Result<(Program, Session)> {
     let session = store
         .training_session(session_id)
         .await?
-        .ok_or_else(|| Denied::NotFound(format!("no session with id {session_id}")))?;
+        .ok_or_else(|| Error::NotFound(Msg::new("session.not_found").arg("id", session_id)))?;
     Ok((find(store, session.program).await?, session))
 }
 
@@ -140,8 +145,8 @@ pub async fn add_visit(
     date: NaiveDate,
     notes: &str,
     today: NaiveDate,
-) -> anyhow::Result<i64> {
-    let program = runnable(store, actor, program_id, "recording visits").await?;
+) -> Result<i64> {
+    let program = runnable(store, actor, program_id, "what.recording_visits").await?;
     let st = state(store).await?;
     delivery::check_visit(&st, &program, kk.as_u64(), date, notes, today)?;
     Ok(store
@@ -165,13 +170,13 @@ pub async fn refer(
     partner_id: i64,
     service: Service,
     date: NaiveDate,
-) -> anyhow::Result<i64> {
-    let program = runnable(store, actor, program_id, "referring participants").await?;
+) -> Result<i64> {
+    let program = runnable(store, actor, program_id, "what.referring").await?;
     let partners = store.partners().await?;
     let partner = partners
         .iter()
         .find(|p| p.id == partner_id)
-        .ok_or_else(|| Denied::NotFound(format!("no partner with id {partner_id}")))?;
+        .ok_or_else(|| Error::NotFound(Msg::new("partner.not_found").arg("id", partner_id)))?;
     let st = state(store).await?;
     delivery::check_referral(&st, &program, &partners, kk.as_u64(), partner, service)?;
     Ok(store
@@ -203,18 +208,14 @@ pub async fn update_referral(
     result: Option<&str>,
     amount: Option<Rupiah>,
     date: NaiveDate,
-) -> anyhow::Result<Referral> {
+) -> Result<Referral> {
     let r = store
         .referral(referral_id)
         .await?
-        .ok_or_else(|| Denied::NotFound(format!("no referral with id {referral_id}")))?;
+        .ok_or_else(|| Error::NotFound(Msg::new("referral.not_found").arg("id", referral_id)))?;
     let program = find(store, r.program).await?;
     if !actor.may_handle_referrals_of(r.partner) && !actor.may_run_program(&program) {
-        return Err(Denied::Forbidden(
-            "a referral is updated by the partner it is addressed to or by the program's agency"
-                .into(),
-        )
-        .into());
+        return Err(Error::Forbidden(Msg::new("referral.update_forbidden")));
     }
     delivery::next_referral_status(r.status, status, result)?;
     if let Some(a) = amount {
@@ -224,7 +225,7 @@ pub async fn update_referral(
         return Err(delivery::DeliveryRefusal::Date {
             what: "the day of the change",
             date,
-            allowed: format!("on or after the referral ({})", r.referred_on),
+            allowed: delivery::Allowed::OnOrAfter(r.referred_on),
         }
         .into());
     }
@@ -253,7 +254,7 @@ pub async fn referrals_for(
     store: &Store,
     actor: &Actor,
     program_id: Option<i64>,
-) -> anyhow::Result<Vec<Referral>> {
+) -> Result<Vec<Referral>> {
     if let Some(partner) = actor.partner.filter(|_| !actor.is_staff()) {
         return Ok(store.referrals(program_id, Some(partner)).await?);
     }
@@ -277,22 +278,25 @@ pub async fn add_outcomes(
     program_id: i64,
     outcomes: &[Outcome],
     today: NaiveDate,
-) -> anyhow::Result<u64> {
-    let program = runnable(store, actor, program_id, "recording outcomes").await?;
+) -> Result<u64> {
+    let program = runnable(store, actor, program_id, "what.recording_outcomes").await?;
     let st = state(store).await?;
     let mut refused = Vec::new();
     for o in outcomes {
         if o.program != program.id {
-            refused.push(format!(
-                "an outcome of program {} given for {}",
-                o.program, program.id
-            ));
+            refused.push(
+                Msg::new("outcome.wrong_program")
+                    .arg("given", o.program)
+                    .arg("program", program.id),
+            );
         } else if let Err(e) = delivery::check_outcome(&st, &program, o, today) {
-            refused.push(e.to_string());
+            refused.push(crate::error::delivery_msg(&e));
         }
     }
     if !refused.is_empty() {
-        return Err(delivery::DeliveryRefusal::Many(refused).into());
+        return Err(Error::Refused(
+            Msg::new("delivery.many").list("list", refused),
+        ));
     }
     Ok(store.append_outcomes(outcomes, actor.user_id).await?)
 }
@@ -375,7 +379,7 @@ pub async fn import_outcomes(
     program_id: i64,
     path: &std::path::Path,
     today: NaiveDate,
-) -> anyhow::Result<OutcomeImport> {
+) -> Result<OutcomeImport> {
     let path = path.to_path_buf();
     import_outcomes_with(store, actor, program_id, today, move || {
         crate::input::open_table(&path)
@@ -385,12 +389,8 @@ pub async fn import_outcomes(
 
 /// Whether `actor` may import outcomes into the program (the check of
 /// [`import_outcomes`]), for callers that must decide before receiving a file.
-pub async fn may_import_outcomes(
-    store: &Store,
-    actor: &Actor,
-    program_id: i64,
-) -> anyhow::Result<()> {
-    runnable(store, actor, program_id, "importing outcomes").await?;
+pub async fn may_import_outcomes(store: &Store, actor: &Actor, program_id: i64) -> Result<()> {
+    runnable(store, actor, program_id, "what.importing_outcomes").await?;
     Ok(())
 }
 
@@ -402,7 +402,7 @@ pub async fn import_outcomes_table(
     program_id: i64,
     table: crate::input::Table,
     today: NaiveDate,
-) -> anyhow::Result<OutcomeImport> {
+) -> Result<OutcomeImport> {
     import_outcomes_with(store, actor, program_id, today, move || Ok(table)).await
 }
 
@@ -412,15 +412,14 @@ async fn import_outcomes_with(
     program_id: i64,
     today: NaiveDate,
     open: impl FnOnce() -> Result<crate::input::Table, crate::input::InputError> + Send + 'static,
-) -> anyhow::Result<OutcomeImport> {
+) -> Result<OutcomeImport> {
     let program = runnable(store, actor, program_id, "importing outcomes").await?;
     let st = state(store).await?;
     let (out, good) = tokio::task::spawn_blocking(move || {
-        let table = open().map_err(|e| anyhow::Error::from(Denied::Invalid(e.to_string())))?;
+        let table = open().map_err(Error::invalid_text)?;
         validate_outcomes(table, &st, &program, today)
     })
-    .await
-    .context("validating the outcome file")??;
+    .await??;
     let mut out = out;
     out.accepted = store.append_outcomes(&good, actor.user_id).await?;
     Ok(out)
@@ -432,32 +431,36 @@ fn validate_outcomes(
     st: &Enrollments,
     program: &Program,
     today: NaiveDate,
-) -> anyhow::Result<(OutcomeImport, Vec<Outcome>)> {
+) -> Result<(OutcomeImport, Vec<Outcome>)> {
     let header = std::mem::take(&mut table.header);
     let mut col = HashMap::new();
     for (i, h) in header.iter().enumerate() {
         let h = h.to_ascii_lowercase();
         if !OUTCOME_COLUMNS.contains(&h.as_str()) {
-            return Err(Denied::Invalid(format!(
-                "line 1: unknown column {h:?} (allowed: {})",
-                OUTCOME_COLUMNS.join(", ")
-            ))
-            .into());
+            return Err(Error::Invalid(
+                Msg::new("outcome.unknown_column")
+                    .arg("column", &h)
+                    .arg("allowed", OUTCOME_COLUMNS.join(", ")),
+            ));
         }
         if col.insert(h.clone(), i).is_some() {
-            return Err(Denied::Invalid(format!("line 1: the column {h} appears twice")).into());
+            return Err(Error::Invalid(
+                Msg::new("outcome.duplicate_column").arg("column", &h),
+            ));
         }
     }
     for needed in ["no_kk", "tanggal"] {
         if !col.contains_key(needed) {
-            return Err(Denied::Invalid(format!("line 1: the column {needed} is missing")).into());
+            return Err(Error::Invalid(
+                Msg::new("outcome.missing_column").arg("column", needed),
+            ));
         }
     }
     let mut out = OutcomeImport::default();
     let mut good = Vec::new();
     for row in table {
         // A limit of the reader (record too long, too many fields) stops the import.
-        let row = row.map_err(|e| anyhow::Error::from(Denied::Invalid(e.to_string())))?;
+        let row = row.map_err(Error::invalid_text)?;
         if row.is_blank() {
             continue;
         }
@@ -621,20 +624,13 @@ pub struct ProgramStats {
 }
 
 /// Computes a program's public aggregates.
-pub async fn stats(
-    store: &Store,
-    regions: &Regions,
-    program_id: i64,
-) -> anyhow::Result<ProgramStats> {
+pub async fn stats(store: &Store, regions: &Regions, program_id: i64) -> Result<ProgramStats> {
     let program = find(store, program_id).await?;
     stats_of(store, regions, &program, &state(store).await?).await
 }
 
 /// Every program with its public aggregates (the enrollment log is read once).
-pub async fn stats_all(
-    store: &Store,
-    regions: &Regions,
-) -> anyhow::Result<Vec<(Program, ProgramStats)>> {
+pub async fn stats_all(store: &Store, regions: &Regions) -> Result<Vec<(Program, ProgramStats)>> {
     let st = state(store).await?;
     let mut out = Vec::new();
     for p in store.programs().await? {
@@ -649,7 +645,7 @@ async fn stats_of(
     regions: &Regions,
     program: &Program,
     st: &Enrollments,
-) -> anyhow::Result<ProgramStats> {
+) -> Result<ProgramStats> {
     let members = st.of_program(program.id);
     let participants: Vec<_> = members
         .iter()
@@ -787,7 +783,7 @@ pub fn quarter(d: NaiveDate) -> i64 {
 /// one row per household and quarter with observations, participants treated
 /// from the quarter of their first enrollment, candidates never enrolled as the
 /// comparison group. Units are numbered 1.. in KK order, so the file holds no KK.
-pub async fn panel(store: &Store, program_id: i64) -> anyhow::Result<Vec<PanelRow>> {
+pub async fn panel(store: &Store, program_id: i64) -> Result<Vec<PanelRow>> {
     let program = find(store, program_id).await?;
     let events = store.enrollment_events().await?;
     let mut first: HashMap<u64, i64> = HashMap::new();
@@ -858,14 +854,15 @@ pub async fn enrollees(
     regions: &Regions,
     actor: &Actor,
     program_id: i64,
-) -> anyhow::Result<Vec<Enrollee>> {
+) -> Result<Vec<Enrollee>> {
     let program = find(store, program_id).await?;
     let (st, mut rows) = scoped(store, actor, &program).await?;
     rows.sort_by(|a, b| (&a.2, a.0).cmp(&(&b.2, b.0)));
     let kks: Vec<NoKk> = rows
         .iter()
         .map(|(h, _, _)| NoKk::parse(&format!("{h:016}")))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::Unexpected(e.into()))?;
     let refs = crate::households::references(store, &kks).await?;
     let mut attended: HashMap<u64, u64> = HashMap::new();
     for (_, h, present) in store.attendance(program.id).await? {
@@ -913,14 +910,14 @@ async fn scoped(
     store: &Store,
     actor: &Actor,
     program: &Program,
-) -> anyhow::Result<(Enrollments, Vec<(u64, Status, RegionCode)>)> {
+) -> Result<(Enrollments, Vec<(u64, Status, RegionCode)>)> {
     let scope = actor.program_scope(program);
     if scope == RegistryScope::Nothing {
-        return Err(Denied::Forbidden(format!(
-            "the participants of {} are seen by {}, planners, auditors and administrators",
-            program.name, program.agency
-        ))
-        .into());
+        return Err(Error::Forbidden(
+            Msg::new("program.readers_forbidden")
+                .arg("program", &program.name)
+                .arg("agency", &program.agency),
+        ));
     }
     let st = state(store).await?;
     let rows = st
@@ -935,17 +932,13 @@ async fn scoped_households(
     store: &Store,
     actor: &Actor,
     program: &Program,
-) -> anyhow::Result<HashSet<u64>> {
+) -> Result<HashSet<u64>> {
     let (_, rows) = scoped(store, actor, program).await?;
     Ok(rows.into_iter().map(|(h, _, _)| h).collect())
 }
 
 /// The mentoring visits of a program that the actor may see.
-pub async fn visits_for(
-    store: &Store,
-    actor: &Actor,
-    program_id: i64,
-) -> anyhow::Result<Vec<Visit>> {
+pub async fn visits_for(store: &Store, actor: &Actor, program_id: i64) -> Result<Vec<Visit>> {
     let program = find(store, program_id).await?;
     let seen = scoped_households(store, actor, &program).await?;
     Ok(store
@@ -957,11 +950,7 @@ pub async fn visits_for(
 }
 
 /// The outcomes of a program (latest per household and day) that the actor may see.
-pub async fn outcomes_for(
-    store: &Store,
-    actor: &Actor,
-    program_id: i64,
-) -> anyhow::Result<Vec<Outcome>> {
+pub async fn outcomes_for(store: &Store, actor: &Actor, program_id: i64) -> Result<Vec<Outcome>> {
     let program = find(store, program_id).await?;
     let seen = scoped_households(store, actor, &program).await?;
     Ok(latest_outcomes(&store.outcomes(program.id).await?)
@@ -988,7 +977,7 @@ pub struct SessionSummary {
 }
 
 /// The sessions of a program with attendance counts (no personal data).
-pub async fn sessions(store: &Store, program_id: i64) -> anyhow::Result<Vec<SessionSummary>> {
+pub async fn sessions(store: &Store, program_id: i64) -> Result<Vec<SessionSummary>> {
     let program = find(store, program_id).await?;
     let marks = store.attendance(program.id).await?;
     Ok(store

@@ -4,17 +4,18 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod clock;
 pub mod db;
 pub mod delivery;
-pub mod demo;
-pub mod demo_programs;
 pub mod disclosure;
 pub mod eligibility;
+pub mod error;
 pub mod export;
 pub mod households;
 pub mod import;
 pub mod indicators;
 pub mod input;
+pub mod messages;
 pub mod pmt;
 pub mod programs;
 pub mod progress;
@@ -24,5 +25,7 @@ pub mod summary;
 pub mod targeting;
 pub mod upload;
 
+pub use error::Error;
+pub use messages::{Lang, Msg};
 pub use progress::{NoProgress, Progress};
 pub use sejahtera_store::{DbUrl, Store, StoreError};

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Hubungan;
@@ -15,6 +14,8 @@ use sejahtera_domain::{Nik, NoKk, RegionCode, Regions};
 use sejahtera_store::Store;
 
 use crate::disclosure::{Cell, protect};
+use crate::error::{Error, Result};
+use crate::messages::Msg;
 
 /// Validates and stores a new program; its eligibility expression must compile
 /// and its quotas name known villages.
@@ -23,40 +24,45 @@ pub async fn create(
     regions: &Regions,
     actor: &Actor,
     program: &Program,
-) -> anyhow::Result<i64> {
+) -> Result<i64> {
     if !actor.may_create_program(&program.agency) {
-        return Err(Denied::Forbidden(format!(
-            "programs of {} are defined by that agency's operators and administrators",
-            program.agency
-        ))
-        .into());
+        return Err(Error::Forbidden(
+            Msg::new("program.create_forbidden").arg("agency", &program.agency),
+        ));
     }
     program.validate()?;
-    crate::eligibility::compile(&program.eligibility)
-        .with_context(|| format!("eligibility of {}", program.name))?;
+    crate::eligibility::compile(&program.eligibility).map_err(|e| {
+        Error::Invalid(
+            Msg::new("program.eligibility_invalid")
+                .arg("program", &program.name)
+                .arg("detail", e),
+        )
+    })?;
     for v in program.quotas.keys() {
         if v.level() != Level::Village || regions.get(v).is_none() {
-            bail!("quota for {v}: not a known village code");
+            return Err(Error::Invalid(
+                Msg::new("program.quota_unknown_village").arg("village", v),
+            ));
         }
     }
     let existing = store.programs().await?;
     let known: Vec<i64> = existing.iter().map(|p| p.id).collect();
     for other in &program.exclusive_with {
         if !known.contains(other) {
-            bail!("exclusive with program {other}: no such program");
+            return Err(Error::Invalid(
+                Msg::new("program.exclusive_unknown").arg("id", other),
+            ));
         }
     }
     let partners: Vec<i64> = store.partners().await?.iter().map(|p| p.id).collect();
     for p in &program.partners {
         if !partners.contains(p) {
-            bail!("partner {p}: no such partner (see `sejahtera partner list`)");
+            return Err(Error::Invalid(
+                Msg::new("program.partner_unknown").arg("id", p),
+            ));
         }
     }
-    let taken = |name: &str| {
-        anyhow::Error::from(Denied::Conflict(format!(
-            "a program named {name:?} already exists; choose another name"
-        )))
-    };
+    let taken = |name: &str| Error::Refused(Msg::new("program.name_taken").arg("name", name));
     // Names differing only in case or spacing (a no-break space, a double space)
     // read as the same program to anyone looking at a list.
     let key = |name: &str| {
@@ -112,27 +118,26 @@ pub async fn dry_run(
     actor: &Actor,
     program_id: i64,
     reference_date: NaiveDate,
-) -> anyhow::Result<DryRun> {
+) -> Result<DryRun> {
     let program = find(store, program_id).await?;
     if !actor.may_plan() && !actor.may_run_program(&program) {
-        return Err(Denied::Forbidden(format!(
-            "the dry run of {} is for {}, planners, auditors and administrators",
-            program.name, program.agency
-        ))
-        .into());
+        return Err(Error::Forbidden(
+            Msg::new("program.dry_run_forbidden")
+                .arg("program", &program.name)
+                .arg("agency", &program.agency),
+        ));
     }
     // An agency operator counts only the households of their region.
     let under = match actor.role {
-        sejahtera_domain::access::Role::AgencyOperator => Some(
-            actor
-                .region
-                .clone()
-                .ok_or_else(|| Denied::Forbidden(NO_REGION.into()))?,
-        ),
+        sejahtera_domain::access::Role::AgencyOperator => {
+            Some(actor.region.clone().ok_or_else(no_region)?)
+        }
         _ => None,
     };
     let compiled = crate::eligibility::compile(&program.eligibility)?;
-    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false)
+        .await
+        .map_err(Error::Unexpected)?;
     let selected = crate::eligibility::select(&snap, &compiled, under.as_ref())?;
     let mut per: HashMap<u32, u64> = HashMap::new();
     for (h, s) in selected.iter().enumerate() {
@@ -180,17 +185,22 @@ pub async fn dry_run(
 }
 
 /// Why an agency operator without a region is refused.
-const NO_REGION: &str =
-    "your account has no region yet; an administrator sets it (`sejahtera user region NAME CODE`)";
+fn no_region() -> Error {
+    Error::Forbidden(Msg::new("program.no_region"))
+}
 
 /// The program with this id.
-pub async fn find(store: &Store, id: i64) -> anyhow::Result<Program> {
+pub async fn find(store: &Store, id: i64) -> Result<Program> {
     store
         .programs()
         .await?
         .into_iter()
         .find(|p| p.id == id)
-        .ok_or_else(|| Denied::NotFound(format!("no program with id {id}")).into())
+        .ok_or_else(|| not_found(id))
+}
+
+fn not_found(id: i64) -> Error {
+    Error::NotFound(Msg::new("program.not_found").arg("id", id))
 }
 
 /// Every program, in id order.
@@ -202,24 +212,6 @@ pub async fn list(store: &Store) -> Result<Vec<Program>, sejahtera_store::StoreE
 /// append-only enrollment log.
 pub async fn enrollments(store: &Store) -> Result<Enrollments, sejahtera_store::StoreError> {
     Ok(Enrollments::from_events(&store.enrollment_events().await?))
-}
-
-/// Why a program use case did not run (besides a rule's refusal, which comes
-/// back as `Refusal` or `DeliveryRefusal`): adapters map these to 404, 403, 400.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
-    /// No such program, session, partner, referral or household.
-    #[error("{0}")]
-    NotFound(String),
-    /// The actor may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// Malformed or inconsistent input.
-    #[error("{0}")]
-    Invalid(String),
-    /// The input conflicts with what is stored (a name already taken).
-    #[error("{0}")]
-    Conflict(String),
 }
 
 /// Decides `command` for the household `no_kk` in program `program_id` and
@@ -242,7 +234,7 @@ pub async fn record(
     participant: Option<&Nik>,
     command: &Command,
     decision: &Decision,
-) -> anyhow::Result<Event> {
+) -> Result<Event> {
     // The household as registered, read before the write transaction (it does
     // not bear on the rules, and the transaction holds one connection only).
     let detail = store.household_detail(no_kk).await?;
@@ -252,13 +244,13 @@ pub async fn record(
     let program = programs
         .iter()
         .find(|p| p.id == program_id)
-        .ok_or_else(|| Denied::NotFound(format!("no program with id {program_id}")))?;
+        .ok_or_else(|| not_found(program_id))?;
     if !actor.may_run_program(program) {
-        return Err(Denied::Forbidden(format!(
-            "decisions in {} are made by {} and administrators",
-            program.name, program.agency
-        ))
-        .into());
+        return Err(Error::Forbidden(
+            Msg::new("program.decide_forbidden")
+                .arg("program", &program.name)
+                .arg("agency", &program.agency),
+        ));
     }
     let state = Enrollments::from_events(&tx.enrollment_events().await?);
     if state.status(program.id, no_kk.as_u64()).is_none() {
@@ -270,7 +262,7 @@ pub async fn record(
             household: no_kk.as_u64(),
         };
         if actor.role == sejahtera_domain::access::Role::AgencyOperator && actor.region.is_none() {
-            return Err(Denied::Forbidden(NO_REGION.into()).into());
+            return Err(no_region());
         }
         // Households of other regions are refused with the same words as unknown ones.
         let Some((household, members)) = detail
@@ -286,8 +278,9 @@ pub async fn record(
             return Err(not_candidate().into());
         }
     }
-    let (household, members) = detail
-        .ok_or_else(|| Denied::NotFound(format!("household {no_kk} is not in the registry")))?;
+    let (household, members) = detail.ok_or_else(|| {
+        Error::NotFound(Msg::new("program.household_not_registered").arg("kk", no_kk))
+    })?;
     let mut event = decide(
         &state,
         program,
@@ -298,7 +291,7 @@ pub async fn record(
         decision,
     )?;
     if participant.is_some() && !matches!(command, Command::Enroll) {
-        return Err(Denied::Invalid("a participant is named on enrollment only".into()).into());
+        return Err(Error::Invalid(Msg::new("program.participant_enroll_only")));
     }
     if matches!(command, Command::Enroll) || event.participant.is_none() {
         let chosen = match participant {
@@ -306,9 +299,7 @@ pub async fn record(
                 members
                     .iter()
                     .find(|m| &m.nik == nik)
-                    .ok_or_else(|| {
-                        Denied::Invalid("the participant must be a member of the household".into())
-                    })?
+                    .ok_or_else(|| Error::Invalid(Msg::new("program.participant_not_member")))?
                     .nik,
             ),
             None => event

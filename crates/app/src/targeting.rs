@@ -11,9 +11,10 @@
 //! - inclusion error = selected and not poor / selected (leakage);
 //! - exclusion error = poor and not selected / poor (undercoverage).
 
+use crate::error::Error;
+use crate::messages::Msg;
 use std::collections::HashMap;
 
-use anyhow::bail;
 use sejahtera_domain::RegionCode;
 use sejahtera_domain::region::Level;
 use sejahtera_store::Store;
@@ -103,7 +104,7 @@ pub struct TargetingReport {
 pub async fn poverty_lines(
     store: &Store,
     snap: &RegistrySnapshot,
-) -> anyhow::Result<Vec<Option<f64>>> {
+) -> crate::error::Result<Vec<Option<f64>>> {
     let mut out = Vec::with_capacity(snap.regencies.len());
     for r in &snap.regencies {
         out.push(
@@ -122,7 +123,7 @@ pub fn poor_by_truth(
     truth: &HashMap<u64, i64>,
     lines: &[Option<f64>],
     rule: PoorRule,
-) -> anyhow::Result<Vec<Option<bool>>> {
+) -> crate::error::Result<Vec<Option<bool>>> {
     let n = snap.cols.households();
     let (regencies, regency_of) = snap.areas(Level::Regency);
     let pc: Vec<Option<f64>> = (0..n)
@@ -143,11 +144,13 @@ pub fn poor_by_truth(
                     None => None,
                     Some(x) => match lines.get(regency(h)).copied().flatten() {
                         Some(z) => Some(*x < z),
-                        None => bail!(
-                            "no poverty line is stored for {} {}; use --poor-share instead",
-                            regencies[regency(h)].code,
-                            regencies[regency(h)].name
-                        ),
+                        None => {
+                            return Err(Error::Invalid(
+                                Msg::new("targeting.no_line")
+                                    .arg("code", &regencies[regency(h)].code)
+                                    .arg("name", &regencies[regency(h)].name),
+                            ));
+                        }
                     },
                 });
             }
@@ -155,7 +158,9 @@ pub fn poor_by_truth(
         }
         PoorRule::BottomShare(q) => {
             if !(0.0..=1.0).contains(&q) {
-                bail!("the poor share must be between 0 and 1, got {q}");
+                return Err(Error::Invalid(
+                    Msg::new("targeting.bad_share").arg("share", q),
+                ));
             }
             let mut out = vec![None; n];
             let mut by_regency: Vec<Vec<usize>> = vec![Vec::new(); regencies.len()];
@@ -236,14 +241,14 @@ pub async fn run(
     under: Option<&RegionCode>,
     rule: PoorRule,
     reference_date: chrono::NaiveDate,
-) -> anyhow::Result<TargetingReport> {
+) -> crate::error::Result<TargetingReport> {
     let program = crate::eligibility::compile(expr)?;
-    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false)
+        .await
+        .map_err(Error::Unexpected)?;
     let truth = store.true_consumption().await?;
     if truth.is_empty() {
-        bail!(
-            "this registry has no true consumption to score against (only the demo has household_truth)"
-        );
+        return Err(Error::Invalid(Msg::new("targeting.no_truth")));
     }
     let lines = poverty_lines(store, &snap).await?;
     let selected = crate::eligibility::select(&snap, &program, under)?;
@@ -260,16 +265,16 @@ pub async fn run_program(
     under: Option<&RegionCode>,
     rule: PoorRule,
     reference_date: chrono::NaiveDate,
-) -> anyhow::Result<TargetingReport> {
+) -> crate::error::Result<TargetingReport> {
     let program = crate::programs::find(store, program_id).await?;
     let state =
         sejahtera_domain::programs::Enrollments::from_events(&store.enrollment_events().await?);
-    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false)
+        .await
+        .map_err(Error::Unexpected)?;
     let truth = store.true_consumption().await?;
     if truth.is_empty() {
-        bail!(
-            "this registry has no true consumption to score against (only the demo has household_truth)"
-        );
+        return Err(Error::Invalid(Msg::new("targeting.no_truth")));
     }
     let lines = poverty_lines(store, &snap).await?;
     let selected: Vec<bool> = snap

@@ -7,17 +7,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, Utc};
+use sejahtera_app::Error;
 use sejahtera_app::NoProgress;
 use sejahtera_app::delivery::{self, MIN_PUBLIC_CELL};
-use sejahtera_app::demo::{DemoOptions, seed};
-use sejahtera_app::programs::{Denied, create, record};
+use sejahtera_app::programs::{create, record};
+use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::access::{Actor, Role};
 use sejahtera_domain::delivery::{
-    DeliveryRefusal, Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
+    Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
 };
-use sejahtera_domain::programs::{
-    Command, Decision, Program, ProgramKind, Refusal, Sector, Status,
-};
+use sejahtera_domain::programs::{Command, Decision, Program, ProgramKind, Sector, Status};
 use sejahtera_domain::{NoKk, RegionCode, Regions, Rupiah};
 use sejahtera_store::Store;
 use sejahtera_testkit::db::TestDb;
@@ -118,12 +117,13 @@ async fn import_text(
     csv: &str,
 ) -> anyhow::Result<delivery::OutcomeImport> {
     let table = sejahtera_app::input::read_table_bytes("outcomes.csv", csv.as_bytes().to_vec())?;
-    delivery::import_outcomes_table(store, actor, id, table, today()).await
+    Ok(delivery::import_outcomes_table(store, actor, id, table, today()).await?)
 }
 
-fn refusal(e: anyhow::Error) -> String {
+fn refusal(e: impl Into<anyhow::Error>) -> String {
+    let e: anyhow::Error = e.into();
     assert!(
-        e.downcast_ref::<Refusal>().is_some() || e.downcast_ref::<DeliveryRefusal>().is_some(),
+        matches!(e.downcast_ref::<Error>(), Some(Error::Refused(_))),
         "expected a rule's refusal, got {e:#}"
     );
     e.to_string()
@@ -163,8 +163,7 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
         .await
         .unwrap_err();
     assert!(matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::Forbidden(_))
+        e, Error::Forbidden(_)
     ));
     let d = Decision {
         actor: 1,
@@ -190,10 +189,7 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
         .decide(999, same_village[0], Command::Enroll)
         .await
         .unwrap_err();
-    assert!(matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::NotFound(_))
-    ));
+    assert!(matches!(e.downcast_ref::<Error>(), Some(Error::NotFound(_))));
 
     // Quota: one household from the village.
     assert_eq!(
@@ -313,7 +309,7 @@ async fn the_enrollment_lifecycle_enforces_capacity_quotas_exclusivity_and_keeps
     .await
     .unwrap_err();
     assert!(
-        matches!(e.downcast_ref::<Denied>(), Some(Denied::Invalid(_))),
+        matches!(e, Error::Invalid(_)),
         "{e}"
     );
     assert_eq!(env.store.enrollment_events().await.unwrap().len(), 9);
@@ -364,8 +360,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
     .await
     .unwrap_err();
     assert!(matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::Forbidden(_))
+        e, Error::Forbidden(_)
     ));
 
     let actor = operator(AGENCY);
@@ -413,8 +408,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
         .await
         .unwrap_err();
     assert!(matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::Forbidden(_))
+        e, Error::Forbidden(_)
     ));
 
     // Visits: participants, with notes, not in the future.
@@ -509,8 +503,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
     .await
     .unwrap_err();
     assert!(matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::Forbidden(_))
+        e, Error::Forbidden(_)
     ));
     delivery::update_referral(
         store,
@@ -689,7 +682,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
 
 async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
     let (_db, store, regions) = registry(db).await;
-    let seeded = sejahtera_app::demo_programs::seed_programs(
+    let seeded = sejahtera_demo::programs::seed_programs(
         &store,
         &regions,
         5,
@@ -702,11 +695,11 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
     .unwrap();
     assert_eq!(
         seeded.programs,
-        sejahtera_app::demo_programs::PROGRAMS.len()
+        sejahtera_demo::programs::PROGRAMS.len()
     );
     // Seeding twice does nothing.
     assert!(
-        sejahtera_app::demo_programs::seed_programs(
+        sejahtera_demo::programs::seed_programs(
             &store,
             &regions,
             5,
@@ -719,7 +712,7 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
         .is_none()
     );
     let programs = store.programs().await.unwrap();
-    for (p, spec) in programs.iter().zip(sejahtera_app::demo_programs::PROGRAMS) {
+    for (p, spec) in programs.iter().zip(sejahtera_demo::programs::PROGRAMS) {
         assert_eq!(p.name, spec.name);
         let stats = delivery::stats(&store, &regions, p.id).await.unwrap();
         assert!(stats.participants > 0, "{}", p.name);
@@ -825,7 +818,7 @@ async fn outcome_imports_report_a_bounded_number_of_rejects_and_refuse_huge_reco
     );
     let e = import_text(&store, &actor, id, &huge).await.unwrap_err();
     assert!(
-        matches!(e.downcast_ref::<Denied>(), Some(Denied::Invalid(_))),
+        matches!(e.downcast_ref::<Error>(), Some(Error::Invalid(_))),
         "{e}"
     );
     assert!(e.to_string().contains("line 2"), "{e}");
@@ -852,7 +845,7 @@ async fn outcome_imports_report_a_bounded_number_of_rejects_and_refuse_huge_reco
     .await
     .unwrap_err();
     assert!(
-        matches!(e.downcast_ref::<Denied>(), Some(Denied::Forbidden(_))),
+        matches!(e, Error::Forbidden(_)),
         "{e}"
     );
 }

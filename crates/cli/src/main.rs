@@ -32,12 +32,43 @@ pub struct Global {
         env = "SEJAHTERA_DB",
         default_value = "./sejahtera.db",
         value_name = "PATH|URL",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = DbUrlParser
     )]
     pub db: sejahtera_app::DbUrl,
     /// Print only the final summary line (no progress bars, no warnings list).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+}
+
+/// Reads a database location; a bad one is refused without echoing it (a
+/// URL may hold a password): the error names the option and says what is
+/// wrong, with any password hidden.
+#[derive(Debug, Clone, Copy)]
+pub struct DbUrlParser;
+
+impl clap::builder::TypedValueParser for DbUrlParser {
+    type Value = sejahtera_app::DbUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let name = arg.map_or_else(|| "--db".to_string(), |a| a.to_string());
+        let fail = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value for '{name}': {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let s = value
+            .to_str()
+            .ok_or_else(|| fail("the location is not valid UTF-8".into()))?;
+        sejahtera_app::DbUrl::parse(s).map_err(|e| fail(e.to_string()))
+    }
 }
 
 #[derive(Debug, Subcommand)]

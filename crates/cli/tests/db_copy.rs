@@ -182,3 +182,29 @@ fn passwords_are_not_printed() {
     );
     assert!(!all.contains("hunter2secret"), "{all}");
 }
+
+#[test]
+fn a_bad_location_is_refused_without_echoing_its_password() {
+    // A scheme we do not speak: clap must not print the value it was given.
+    for args in [
+        vec!["--db", "mysql://root:hunter2secret@db.example/x", "summary"],
+        vec![
+            "db",
+            "copy",
+            "--from",
+            "mysql://root:hunter2secret@db.example/x",
+            "--to",
+            "x.db",
+        ],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sejahtera"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("hunter2secret"), "{err}");
+        assert!(err.contains("unknown database scheme \"mysql\""), "{err}");
+        assert!(err.contains("root:***@"), "{err}");
+    }
+}

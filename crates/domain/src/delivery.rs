@@ -184,6 +184,42 @@ pub struct Outcome {
     pub source: OutcomeSource,
 }
 
+/// The days a date may fall on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// The program's period.
+    Period {
+        /// First day.
+        start: NaiveDate,
+        /// Last day.
+        end: NaiveDate,
+    },
+    /// From the program's start up to today.
+    Visit {
+        /// The program's first day.
+        start: NaiveDate,
+        /// Today.
+        today: NaiveDate,
+    },
+    /// Up to today.
+    UpTo(NaiveDate),
+    /// On or after a referral's day.
+    OnOrAfter(NaiveDate),
+}
+
+impl std::fmt::Display for Allowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Allowed::Period { start, end } => write!(f, "the program's period {start} – {end}"),
+            Allowed::Visit { start, today } => {
+                write!(f, "{start} (program start) – {today} (today)")
+            }
+            Allowed::UpTo(today) => write!(f, "the days up to today ({today})"),
+            Allowed::OnOrAfter(d) => write!(f, "on or after the referral ({d})"),
+        }
+    }
+}
+
 /// A refused delivery record, with a reason a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryRefusal {
@@ -210,8 +246,8 @@ pub enum DeliveryRefusal {
         what: &'static str,
         /// The date.
         date: NaiveDate,
-        /// The allowed range, in words.
-        allowed: String,
+        /// The allowed range.
+        allowed: Allowed,
     },
     /// A required text is empty.
     #[error("{0} cannot be empty")]
@@ -308,7 +344,10 @@ pub fn check_session(
         return Err(DeliveryRefusal::Date {
             what: "the session day",
             date,
-            allowed: format!("the program's period {} – {}", program.start, program.end),
+            allowed: Allowed::Period {
+                start: program.start,
+                end: program.end,
+            },
         });
     }
     Ok(())
@@ -346,7 +385,10 @@ pub fn check_visit(
         return Err(DeliveryRefusal::Date {
             what: "the visit day",
             date,
-            allowed: format!("{} (program start) – {} (today)", program.start, today),
+            allowed: Allowed::Visit {
+                start: program.start,
+                today,
+            },
         });
     }
     Ok(())
@@ -436,7 +478,7 @@ pub fn check_outcome(
         return Err(DeliveryRefusal::Date {
             what: "the observation day",
             date: outcome.date,
-            allowed: format!("the days up to today ({today})"),
+            allowed: Allowed::UpTo(today),
         });
     }
     if let Some(income) = outcome.income {

@@ -14,9 +14,7 @@ use sejahtera_store::{Result, StoreError};
 
 use crate::PgStore;
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
+use crate::rows::corrupt;
 
 #[async_trait]
 impl ProgramStore for PgStore {

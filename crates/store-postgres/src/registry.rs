@@ -11,7 +11,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
 
 use crate::copy::{CopyRows, copy_in};
 use crate::rows::{
-    HOUSEHOLD_SELECT, PERSON_SELECT, corrupt, date_text, household_from_row, key_u64, opt_code,
+    HOUSEHOLD_SELECT, PERSON_SELECT, corrupt, day_text, household_from_row, key_u64, opt_code,
     person_from_row,
 };
 use async_trait::async_trait;
@@ -175,7 +175,7 @@ fn write_person(c: &mut CopyRows, p: &Person, seq: i64) -> Result<()> {
         .str(p.no_kk.as_str())?
         .str(&p.nama)?
         .str(p.jenis_kelamin.as_str())?
-        .str(&date_text(p.tanggal_lahir))?
+        .str(&day_text(p.tanggal_lahir))?
         .text(opt_code(p.hubungan))?
         .text(opt_code(p.pendidikan))?
         .text(p.pekerjaan.as_deref())?

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sejahtera_domain::Rupiah;
 use sejahtera_domain::codes::{Code, JenisKelamin};
 use sejahtera_domain::delivery::{
@@ -13,37 +13,13 @@ use sqlx::Row;
 
 use async_trait::async_trait;
 use sejahtera_store::prelude::*;
-use sejahtera_store::{ReferralUpdate, Result, StoreError};
+use sejahtera_store::{ReferralUpdate, Result};
 
 use crate::SqliteStore;
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn day(s: &str) -> Result<NaiveDate> {
-    s.parse().map_err(corrupt)
-}
-
-fn kk(s: &str) -> Result<u64> {
-    s.parse().map_err(corrupt)
-}
-
-fn kk_text(n: u64) -> String {
-    format!("{n:016}")
-}
-
-const SESSION_SELECT: &str = "SELECT id, program_id, day, topic, place FROM program_sessions";
-
-fn session_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Session> {
-    Ok(Session {
-        id: r.try_get(0)?,
-        program: r.try_get(1)?,
-        date: day(r.try_get(2)?)?,
-        topic: r.try_get(3)?,
-        place: r.try_get(4)?,
-    })
-}
+use crate::rows::{
+    SESSION_SELECT, corrupt, day, key_text as kk_text, key_u64 as kk, session_from_row,
+};
 
 #[async_trait]
 impl DeliveryStore for SqliteStore {

@@ -9,14 +9,12 @@ use sejahtera_domain::{RegionCode, Rupiah};
 use sqlx::Row;
 
 use async_trait::async_trait;
+use sejahtera_store::Result;
 use sejahtera_store::prelude::*;
-use sejahtera_store::{Result, StoreError};
 
 use crate::SqliteStore;
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
+use crate::rows::corrupt;
 
 #[async_trait]
 impl ProgramStore for SqliteStore {

@@ -23,10 +23,7 @@ use crate::SqliteStore;
 /// Rows per multi-row `INSERT` (keeps bound parameters well under SQLite's limit).
 const CHUNK: usize = 512;
 
-fn key_u64(s: &str) -> Result<u64> {
-    s.parse::<u64>()
-        .map_err(|_| StoreError::Corrupt(format!("stored key {s:?} is not numeric")))
-}
+use crate::rows::key_u64;
 
 #[async_trait]
 impl RegistryStore for SqliteStore {

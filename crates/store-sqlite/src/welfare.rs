@@ -8,17 +8,14 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use async_trait::async_trait;
 use sejahtera_store::prelude::*;
-use sejahtera_store::{Result, StoreError, WelfareRow};
+use sejahtera_store::{Result, WelfareRow};
 
 use crate::SqliteStore;
 
 /// Rows per multi-row `INSERT`.
 const CHUNK: usize = 512;
 
-fn key_u64(s: &str) -> Result<u64> {
-    s.parse::<u64>()
-        .map_err(|_| StoreError::Corrupt(format!("stored key {s:?} is not numeric")))
-}
+use crate::rows::key_u64;
 
 #[async_trait]
 impl WelfareStore for SqliteStore {

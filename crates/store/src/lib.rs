@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod households;
 pub mod programs;
 pub mod registry;
+pub mod rows;
 pub mod url;
 pub mod welfare;
 

@@ -12,6 +12,7 @@ use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use sejahtera_app::Error as AppError;
 use sejahtera_app::households::AccessError;
 
 use crate::i18n::{Lang, Tr};
@@ -34,12 +35,6 @@ pub enum Failure {
     /// Nothing there.
     #[error("not found")]
     NotFound,
-    /// Nothing there, saying what was looked for.
-    #[error("{0}")]
-    Missing(String),
-    /// A rule refused the request (capacity, quota, exclusivity, lifecycle…).
-    #[error("{0}")]
-    Refused(String),
     /// The request body (an upload) is larger than accepted.
     #[error("{0}")]
     TooLarge(String),
@@ -51,6 +46,10 @@ pub enum Failure {
         /// When to retry.
         retry_after: Duration,
     },
+    /// A use case's answer: refused, not found, forbidden, invalid (each with
+    /// its message in both languages) or unexpected (ours).
+    #[error("{0}")]
+    Use(sejahtera_app::Error),
     /// Our fault.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -62,10 +61,16 @@ impl Failure {
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             Failure::Unauthorized | Failure::BadCredentials => StatusCode::UNAUTHORIZED,
             Failure::Forbidden(_) => StatusCode::FORBIDDEN,
-            Failure::NotFound | Failure::Missing(_) => StatusCode::NOT_FOUND,
-            Failure::Refused(_) => StatusCode::CONFLICT,
+            Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Use(e) => match e {
+                AppError::Refused(_) => StatusCode::CONFLICT,
+                AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+                AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,17 +81,75 @@ impl Failure {
             Failure::Unauthorized => "unauthorized",
             Failure::BadCredentials => "invalid_credentials",
             Failure::Forbidden(_) => "forbidden",
-            Failure::NotFound | Failure::Missing(_) => "not_found",
-            Failure::Refused(_) => "refused",
+            Failure::NotFound => "not_found",
             Failure::TooLarge(_) => "payload_too_large",
             Failure::TooMany { .. } => "too_many_requests",
+            Failure::Use(e) => match e {
+                AppError::Refused(_) => "refused",
+                AppError::NotFound(_) => "not_found",
+                AppError::Forbidden(_) => "forbidden",
+                AppError::Invalid(_) => "bad_request",
+                AppError::Unexpected(_) => "internal",
+            },
             Failure::Internal(_) => "internal",
         }
     }
 
     fn log(&self) {
-        if let Failure::Internal(e) = self {
-            tracing::error!(error = format!("{e:#}"), "request failed");
+        match self {
+            Failure::Internal(e) | Failure::Use(AppError::Unexpected(e)) => {
+                tracing::error!(error = format!("{e:#}"), "request failed");
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the cause is ours (500: logged, never shown).
+    pub fn is_ours(&self) -> bool {
+        matches!(
+            self,
+            Failure::Internal(_) | Failure::Use(AppError::Unexpected(_))
+        )
+    }
+
+    /// Whether the actor may not do this (403).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(
+            self,
+            Failure::Forbidden(_) | Failure::Use(AppError::Forbidden(_))
+        )
+    }
+
+    /// Whether something asked for does not exist (404).
+    pub fn is_missing(&self) -> bool {
+        matches!(
+            self,
+            Failure::NotFound | Failure::Use(AppError::NotFound(_))
+        )
+    }
+
+    /// Whether a rule refused the request (409).
+    pub fn is_refused(&self) -> bool {
+        matches!(self, Failure::Use(AppError::Refused(_)))
+    }
+
+    /// Whether the program asked for does not exist.
+    pub fn is_program_missing(&self) -> bool {
+        matches!(self, Failure::Use(AppError::NotFound(m)) if m.key() == "program.not_found")
+    }
+
+    /// The message for the user in `lang`: a use case's message in that
+    /// language, a generic sentence for our own failures.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Failure::Use(AppError::Unexpected(_)) | Failure::Internal(_) => {
+                Tr::new(lang).t("err.internal").to_string()
+            }
+            Failure::Use(e) => e
+                .message()
+                .map(|m| m.render(lang))
+                .unwrap_or_else(|| e.to_string()),
+            other => other.to_string(),
         }
     }
 
@@ -118,49 +181,23 @@ impl From<sejahtera_app::accounts::StatusError> for Failure {
     }
 }
 
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Failure {
+        Failure::Use(e)
+    }
+}
+
 impl Failure {
-    /// Classifies an error of a program use case: a rule's refusal (409), not
-    /// found (404), forbidden (403), invalid input (400) or ours (500).
-    pub fn of_program(e: anyhow::Error) -> Failure {
-        use sejahtera_app::programs::Denied;
-        if let Some(r) = e.downcast_ref::<sejahtera_domain::programs::Refusal>() {
-            return Failure::Refused(r.to_string());
-        }
-        if let Some(r) = e.downcast_ref::<sejahtera_domain::delivery::DeliveryRefusal>() {
-            return Failure::Refused(r.to_string());
-        }
-        if let Some(r) = e.downcast_ref::<sejahtera_domain::programs::ProgramError>() {
-            return Failure::BadRequest(r.to_string());
-        }
-        if let Some(AccessError::Store(_)) = e.downcast_ref::<AccessError>() {
-            return Failure::Internal(e);
-        }
-        match e.downcast::<Denied>() {
-            Ok(Denied::NotFound(m)) => Failure::Missing(m),
-            Ok(Denied::Forbidden(m)) => Failure::Forbidden(m),
-            Ok(Denied::Invalid(m)) => Failure::BadRequest(m),
-            Ok(Denied::Conflict(m)) => Failure::Refused(m),
-            Err(e) => {
-                // Validation errors of the use cases come back as plain messages
-                // with context (eligibility syntax, unknown villages or partners).
-                if e.chain().any(|c| c.is::<sejahtera_app::StoreError>()) {
-                    Failure::Internal(e)
-                } else {
-                    Failure::BadRequest(format!("{e:#}"))
-                }
-            }
-        }
+    /// Classifies an error of a use case: a rule's refusal (409), not found
+    /// (404), forbidden (403), invalid input (400) or ours (500).
+    pub fn of_program(e: AppError) -> Failure {
+        e.into()
     }
 }
 
 impl From<AccessError> for Failure {
     fn from(e: AccessError) -> Failure {
-        match e {
-            AccessError::Forbidden | AccessError::OutsideScope => Failure::Forbidden(e.to_string()),
-            AccessError::NotFound => Failure::NotFound,
-            AccessError::BadQuery(m) => Failure::BadRequest(m),
-            AccessError::Store(s) => Failure::Internal(s.into()),
-        }
+        Failure::Use(e.into())
     }
 }
 
@@ -185,12 +222,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let f = self.0;
         f.log();
-        let message = match &f {
-            Failure::Internal(_) => "internal error; the cause has been logged".to_string(),
-            other => other.to_string(),
-        };
+        let message = f.message(Lang::En);
         let body = serde_json::json!({"error": {"code": f.code(), "message": message}});
-        no_store(f.retry_after((f.status(), Json(body)).into_response()))
+        let mut r = (f.status(), Json(body)).into_response();
+        // The API answers in the request's language: [`api_json_errors`]
+        // renders the message again once it knows which.
+        if let Failure::Use(e) = &f
+            && let Some(m) = e.message()
+        {
+            r.extensions_mut().insert(Localize {
+                code: f.code(),
+                message: m.clone(),
+            });
+        }
+        no_store(f.retry_after(r))
     }
 }
 
@@ -227,10 +272,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let f = self.failure;
         f.log();
-        let message = match &f {
-            Failure::Internal(_) => "internal error; the cause has been logged".to_string(),
-            other => other.to_string(),
-        };
+        let message = f.message(self.lang);
         let signin = matches!(f, Failure::Unauthorized);
         let page = ErrorPage {
             signin,
@@ -254,6 +296,43 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
+/// A use case's message in an API error, to be rendered in the request's language.
+#[derive(Debug, Clone)]
+struct Localize {
+    code: &'static str,
+    message: sejahtera_app::Msg,
+}
+
+/// The language of an API request: the `sj_lang` cookie when set, else the
+/// first language of `Accept-Language` that we speak, else Indonesian.
+pub(crate) fn request_lang(headers: &axum::http::HeaderMap) -> Lang {
+    if let Some(l) =
+        crate::auth::cookie(headers, crate::auth::LANG_COOKIE).and_then(|v| Lang::parse(&v))
+    {
+        return l;
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for tag in accept.split(',') {
+        let tag = tag
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Some(l) = Lang::parse(primary) {
+            return l;
+        }
+        if primary == "ms" {
+            return Lang::Id;
+        }
+    }
+    Lang::Id
+}
+
 /// Makes every answer under `/api/` JSON: a 4xx or 5xx that is not JSON already
 /// (a rejection of the framework: malformed JSON or query, a path parameter
 /// that does not parse, a wrong content type, a body too large, a method not
@@ -266,9 +345,19 @@ pub(crate) async fn api_json_errors(
     next: axum::middleware::Next,
 ) -> Response {
     let api = req.uri().path().starts_with("/api/");
-    let r = next.run(req).await;
+    let lang = request_lang(req.headers());
+    let mut r = next.run(req).await;
     if !api {
         return r;
+    }
+    if let Some(l) = r.extensions_mut().remove::<Localize>()
+        && lang != Lang::En
+    {
+        let body =
+            serde_json::json!({"error": {"code": l.code, "message": l.message.render(lang)}});
+        let (mut parts, _) = r.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        r = Response::from_parts(parts, axum::body::Body::from(body.to_string()));
     }
     let r = as_envelope(r).await;
     if r.status().is_client_error() || r.status().is_server_error() {

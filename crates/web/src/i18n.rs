@@ -5,40 +5,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike, Utc};
 use sejahtera_domain::region::TimeZone;
 
-/// A user-interface language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Bahasa Indonesia (the default).
-    #[default]
-    Id,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// From a cookie or query value (`id`, `en`).
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s {
-            "id" => Some(Lang::Id),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-    /// The code (`id`, `en`), also used as the HTML `lang` attribute.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Id => "id",
-            Lang::En => "en",
-        }
-    }
-    /// The other language (for the switch link).
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Id => Lang::En,
-            Lang::En => Lang::Id,
-        }
-    }
-}
+pub use sejahtera_app::messages::Lang;
 
 /// Every text of the user interface: (key, Indonesian, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
@@ -293,6 +260,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("err.title", "Terjadi masalah", "Something went wrong"),
     ("err.back", "Kembali ke beranda", "Back to home"),
+    (
+        "err.internal",
+        "Terjadi kesalahan di server; penyebabnya sudah dicatat.",
+        "internal error; the cause has been logged",
+    ),
     ("sex.L", "Laki-laki", "Male"),
     ("sex.P", "Perempuan", "Female"),
     ("nav.programs", "Program", "Programs"),

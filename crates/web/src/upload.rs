@@ -52,6 +52,10 @@ pub fn staging_failure(e: UploadError) -> Failure {
 pub fn staged_failure(file: &StagedFile, f: Failure) -> Failure {
     match f {
         Failure::BadRequest(m) => Failure::BadRequest(file.describe(&m)),
+        // A reader's error quotes the path it read: the staged file's.
+        Failure::Use(sejahtera_app::Error::Invalid(m)) if m.key() == "plain" => Failure::Use(
+            sejahtera_app::Error::invalid_text(file.describe(&m.to_string())),
+        ),
         other => other,
     }
 }

@@ -14,6 +14,16 @@ async fn get_json(c: &reqwest::Client, url: String) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// [`post_json`] asking for English answers.
+async fn post_json_en(
+    c: &reqwest::Client,
+    url: String,
+    csrf: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    common::post_json_in(c, url, csrf, body, Some("en-US,en;q=0.9,id;q=0.8")).await
+}
+
 fn message(v: &Value) -> String {
     v["error"]["message"]
         .as_str()
@@ -139,9 +149,17 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     assert_eq!(r.status(), 403);
     let mut bad = new("Program rusak", 2, vec![]);
     bad["eligibility"] = json!("desil <=");
-    let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, bad).await;
+    let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, bad.clone()).await;
     assert_eq!(r.status(), 400);
-    assert!(message(&r.json().await.unwrap()).contains("eligibility"));
+    // In Indonesian by default, in English when the request asks for it; same code.
+    let v: Value = r.json().await.unwrap();
+    assert!(message(&v).starts_with("Syarat kelayakan Program rusak tidak dapat dibaca"), "{v}");
+    assert_eq!(v["error"]["code"], "bad_request");
+    let r = post_json_en(&agency, app.url("/api/v1/programs"), &csrf, bad).await;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(message(&v).starts_with("eligibility of Program rusak"), "{v}");
+    assert_eq!(v["error"]["code"], "bad_request");
     let r = post_json(
         &agency,
         app.url("/api/v1/programs"),
@@ -184,7 +202,7 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     assert_eq!(r.status(), 201);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "enrolled");
     // Quota of the village.
-    let r = post_json(&agency, url(a), &csrf, decide(a, &kupang[1], "enroll")).await;
+    let r = post_json_en(&agency, url(a), &csrf, decide(a, &kupang[1], "enroll")).await;
     assert_eq!(r.status(), 409);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "refused");
@@ -203,10 +221,10 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     assert_eq!(r.status(), 409);
     assert_eq!(
         message(&r.json().await.unwrap()),
-        "Menjahit lanjutan has reached its capacity of 2 households"
+        "Menjahit lanjutan sudah mencapai kapasitasnya, 2 keluarga."
     );
     // Exclusivity.
-    let r = post_json(&agency, url(b), &csrf, decide(b, &other[0], "enroll")).await;
+    let r = post_json_en(&agency, url(b), &csrf, decide(b, &other[0], "enroll")).await;
     assert_eq!(r.status(), 409);
     assert_eq!(
         message(&r.json().await.unwrap()),
@@ -214,6 +232,12 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     );
     // Lifecycle.
     let r = post_json(&agency, url(a), &csrf, decide(a, &other[0], "graduate")).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        message(&r.json().await.unwrap()),
+        "Tidak dapat meluluskan keluarga yang berstatus terdaftar dalam Menjahit lanjutan."
+    );
+    let r = post_json_en(&agency, url(a), &csrf, decide(a, &other[0], "graduate")).await;
     assert_eq!(r.status(), 409);
     assert_eq!(
         message(&r.json().await.unwrap()),
@@ -277,7 +301,7 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     )
     .await;
     assert_eq!(r.status(), 409);
-    assert!(message(&r.json().await.unwrap()).contains("outside the program's period"));
+    assert!(message(&r.json().await.unwrap()).contains("berada di luar periode program"));
     let r = post_json(
         &agency,
         app.url(&format!("/api/v1/programs/{a}/sessions")),
@@ -287,7 +311,7 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     .await;
     assert_eq!(r.status(), 201);
     let sid = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = post_json(&agency, app.url(&format!("/api/v1/sessions/{sid}/attendance")), &csrf,
+    let r = post_json_en(&agency, app.url(&format!("/api/v1/sessions/{sid}/attendance")), &csrf,
         json!({"marks": [{"no_kk": kupang[0], "present": true}, {"no_kk": other[1], "present": true}]})).await;
     assert_eq!(r.status(), 409);
     assert_eq!(
@@ -311,7 +335,7 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     )
     .await;
     assert_eq!(r.status(), 201);
-    let r = post_json(&agency, app.url(&format!("/api/v1/programs/{a}/referrals")), &csrf,
+    let r = post_json_en(&agency, app.url(&format!("/api/v1/programs/{a}/referrals")), &csrf,
         json!({"no_kk": kupang[0], "partner": bank, "service": "akses_pasar", "date": "2026-05-01"})).await;
     assert_eq!(r.status(), 409);
     assert_eq!(
@@ -334,7 +358,7 @@ async fn the_lifecycle_through_the_api_enforces_rules_and_roles(db) {
     assert!(items.iter().any(|r| r["id"] == rid));
     assert!(items.iter().all(|r| r["partner"] == bank));
     let status_url = app.url(&format!("/api/v1/referrals/{rid}/status"));
-    let r = post_json(
+    let r = post_json_en(
         &teller,
         status_url.clone(),
         &tcsrf,
@@ -472,7 +496,7 @@ async fn staff_pages_run_a_program_with_forms(db) {
     let body = r.text().await.unwrap();
     assert!(body.contains("id=\"refusal\""));
     assert!(
-        body.contains("is not a candidate of Pelatihan Menjahit Perempuan Kota Kupang"),
+        body.contains("bukan calon peserta Pelatihan Menjahit Perempuan Kota Kupang"),
         "{body}"
     );
     // A session through the form, then its attendance page.

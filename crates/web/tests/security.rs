@@ -273,17 +273,17 @@ async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
     let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
-        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "agency": sejahtera_demo::programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
         "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
         "eligibility": "di_wilayah(\"53.71\")"});
     let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
     assert_eq!(r.status(), 409);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "refused");
-    assert!(message(&v).contains("already exists"), "{v}");
+    assert!(message(&v).contains("sudah ada; pilih nama lain"), "{v}");
     // The same name in other case or with other spaces is the same name.
     let body = json!({"name": "pelatihan  menjahit\u{a0}perempuan KOTA Kupang ", "sector": "pemberdayaan_perempuan",
-        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "agency": sejahtera_demo::programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
         "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
         "eligibility": "di_wilayah(\"53.71\")"});
     let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
@@ -294,7 +294,7 @@ async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
 async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
     let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
-    let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+    let agency_name = sejahtera_demo::programs::AGENCY_P3A_KUPANG;
     // A program for one Kupang village.
     let r = post_json(
         &agency,
@@ -326,7 +326,7 @@ async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
             .replace("5371049999990001", "KK")
     };
     assert_eq!(normalise(message(&v1)), normalise(message(&v2)));
-    assert!(message(&v1).contains("not a candidate"), "{v1}");
+    assert!(message(&v1).contains("bukan calon peserta"), "{v1}");
     // Nothing was recorded, so the enrollment list shows nobody.
     let (_, list) = get_json(
         &agency,
@@ -414,7 +414,7 @@ async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
 async fn dry_run_counts_are_protected_for_agency_operators(db) {
     let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
-    let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+    let agency_name = sejahtera_demo::programs::AGENCY_P3A_KUPANG;
     // An expression written to single out very few households.
     let r = post_json(
         &agency,
@@ -643,7 +643,7 @@ async fn agency_program(app: &TestApp) -> i64 {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["agency"] == sejahtera_app::demo_programs::AGENCY_P3A_KUPANG)
+        .find(|p| p["agency"] == sejahtera_demo::programs::AGENCY_P3A_KUPANG)
         .and_then(|p| p["id"].as_i64())
         .expect("the demo agency runs a program")
 }
@@ -886,7 +886,7 @@ async fn error_answers_are_not_stored_by_caches(db) {
     };
     // A refusal of a handler (409, may echo what was sent).
     let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
-        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "agency": sejahtera_demo::programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
         "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
         "eligibility": "di_wilayah(\"53.71\")"});
     let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;

@@ -26,10 +26,10 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct CopyArgs {
     /// The database to copy: a SQLite file (`PATH`, `sqlite://PATH`) or `postgres://…`.
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, value_name = "PATH|URL", value_parser = crate::DbUrlParser)]
     from: DbUrl,
     /// The empty database to copy into (created if it is a new SQLite file).
-    #[arg(long, value_name = "PATH|URL")]
+    #[arg(long, value_name = "PATH|URL", value_parser = crate::DbUrlParser)]
     to: DbUrl,
     /// Output format of the row counts.
     #[arg(long, value_enum, default_value_t = Format::Table)]

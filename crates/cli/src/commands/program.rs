@@ -18,7 +18,7 @@ use sejahtera_app::delivery::{
     record_attendance, refer, referrals_for, stats, update_referral,
 };
 use sejahtera_app::import::today_in_indonesia;
-use sejahtera_app::programs::{Denied, create, dry_run, find, record};
+use sejahtera_app::programs::{create, dry_run, find, record};
 use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{
@@ -51,14 +51,18 @@ pub fn exit_code(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
         eprintln!("refused: {r}");
         return Ok(ExitCode::from(3));
     }
-    if let Some(Denied::Conflict(m)) = e.downcast_ref::<Denied>() {
-        eprintln!("refused: {m}");
-        return Ok(ExitCode::from(3));
+    match e.downcast_ref::<sejahtera_app::Error>() {
+        Some(sejahtera_app::Error::Refused(m)) => {
+            eprintln!("refused: {m}");
+            return Ok(ExitCode::from(3));
+        }
+        Some(sejahtera_app::Error::Invalid(_)) | None => {}
+        Some(_) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(1));
+        }
     }
-    let other = matches!(
-        e.downcast_ref::<Denied>(),
-        Some(Denied::NotFound(_) | Denied::Forbidden(_))
-    ) || e.downcast_ref::<sejahtera_app::StoreError>().is_some();
+    let other = e.downcast_ref::<sejahtera_app::StoreError>().is_some();
     if other {
         eprintln!("error: {e:#}");
         return Ok(ExitCode::from(1));

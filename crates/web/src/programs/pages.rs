@@ -330,9 +330,8 @@ async fn create(
     };
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/staff/programs/{id}?done=created")).into_response()),
-        Err(Failure::Internal(e)) => Err(PageError::new(Failure::Internal(e), lang)),
-        Err(Failure::Forbidden(m)) => Err(PageError::new(Failure::Forbidden(m), lang)),
-        Err(e) => staff_list_page(&st, lang, &s, Some(e.to_string())).await,
+        Err(e) if e.is_ours() || e.is_forbidden() => Err(PageError::new(e, lang)),
+        Err(e) => staff_list_page(&st, lang, &s, Some(e.message(lang))).await,
     }
 }
 
@@ -580,15 +579,14 @@ pub(crate) async fn after(
 ) -> PageResult {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/staff/programs/{id}?done={done}")).into_response()),
-        Err(Failure::Internal(e)) => Err(PageError::new(Failure::Internal(e), lang)),
-        Err(Failure::Missing(m)) if m.starts_with("no program") => {
-            Err(PageError::new(Failure::Missing(m), lang))
-        }
+        Err(e) if e.is_ours() || e.is_program_missing() => Err(PageError::new(e, lang)),
         Err(e) => {
-            let status = match &e {
-                Failure::Refused(_) => StatusCode::CONFLICT,
-                Failure::Forbidden(_) => StatusCode::FORBIDDEN,
-                _ => StatusCode::BAD_REQUEST,
+            let status = if e.is_refused() {
+                StatusCode::CONFLICT
+            } else if e.is_forbidden() {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_REQUEST
             };
             detail_page(
                 st,
@@ -600,7 +598,7 @@ pub(crate) async fn after(
                     dry_run: None,
                 },
                 Extra {
-                    error: Some(e.to_string()),
+                    error: Some(e.message(lang)),
                     status,
                     import: None,
                 },
@@ -791,7 +789,9 @@ async fn attendance(
             Ok(Redirect::to(&format!("/staff/programs/{id}?done=attendance")).into_response())
         }
         Err(e) => match Failure::of_program(e) {
-            Failure::Refused(m) => attendance_page(&st, lang, &s, id, sid, Some(m)).await,
+            f if f.is_refused() => {
+                attendance_page(&st, lang, &s, id, sid, Some(f.message(lang))).await
+            }
             other => Err(PageError::new(other, lang)),
         },
     }

@@ -173,10 +173,10 @@ async fn referral_status(
         ))
         .into_response()),
         (Ok(_), Err(_)) => Ok(Redirect::to("/staff/referrals?done=1").into_response()),
-        (Err(Failure::Internal(e)), _) => Err(PageError::new(Failure::Internal(e), lang)),
-        (Err(Failure::Forbidden(m)), _) => Err(PageError::new(Failure::Forbidden(m), lang)),
-        (Err(Failure::Missing(m)), _) => Err(PageError::new(Failure::Missing(m), lang)),
+        (Err(e), _) if e.is_ours() || e.is_forbidden() || e.is_missing() => {
+            Err(PageError::new(e, lang))
+        }
         (Err(e), Ok(program)) => after(&st, lang, &s, program, "referral_status", Err(e)).await,
-        (Err(e), Err(_)) => referrals_view(&st, lang, &s, Some(e.to_string()), false).await,
+        (Err(e), Err(_)) => referrals_view(&st, lang, &s, Some(e.message(lang)), false).await,
     }
 }

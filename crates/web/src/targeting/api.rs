@@ -161,7 +161,7 @@ async fn targeting(
             today,
         )
         .await
-        .map_err(|e| Failure::BadRequest(format!("{e:#}")))?,
+        .map_err(Failure::of_program)?,
     };
     let districts = report
         .districts

@@ -101,14 +101,14 @@ async fn targeting(
         (Ok(rule), Some(p)) => {
             sejahtera_app::targeting::run_program(&st.store, &st.regions, p, None, rule, today)
                 .await
-                .map_err(|e| format!("{e:#}"))
+                .map_err(Failure::of_program)
         }
         (Ok(rule), None) => {
             sejahtera_app::targeting::run(&st.store, &st.regions, &form.select, None, rule, today)
                 .await
-                .map_err(|e| format!("{e:#}"))
+                .map_err(Failure::of_program)
         }
-        (Err(e), _) => Err(e),
+        (Err(e), _) => Err(Failure::BadRequest(e)),
     };
     let (rows, error, status) = match result {
         Ok(report) => {
@@ -128,7 +128,8 @@ async fn targeting(
             });
             (rows, None, StatusCode::OK)
         }
-        Err(e) => (Vec::new(), Some(e), StatusCode::BAD_REQUEST),
+        Err(e) if e.is_ours() => return Err(PageError::new(e, lang)),
+        Err(e) => (Vec::new(), Some(e.message(lang)), StatusCode::BAD_REQUEST),
     };
     let mut r = html(&TargetingPage {
         t: Tr::new(lang),

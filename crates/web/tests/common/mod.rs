@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sejahtera_app::DbUrl;
 use sejahtera_app::accounts::{CreateUser, ThrottlePolicy, create_user};
-use sejahtera_app::demo::{DemoOptions, seed};
 use sejahtera_app::import::today_in_indonesia;
+use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::access::Role;
 use sejahtera_testkit::db::TestDb;
 use sejahtera_web::{Config, Server};
@@ -86,7 +86,7 @@ impl TestApp {
         }
         // The demo's programs and partners (a partner, at least, in an empty database).
         if demo {
-            sejahtera_app::demo_programs::seed_programs(
+            sejahtera_demo::programs::seed_programs(
                 &store,
                 &regions,
                 7,
@@ -142,7 +142,7 @@ impl TestApp {
                     villages: villages.iter().map(|v| v.to_string()).collect(),
                     password: PASSWORD.into(),
                     agency: (*role == Role::AgencyOperator)
-                        .then(|| sejahtera_app::demo_programs::AGENCY_P3A_KUPANG.to_string()),
+                        .then(|| sejahtera_demo::programs::AGENCY_P3A_KUPANG.to_string()),
                     region: (*role == Role::AgencyOperator).then(|| "53.71".to_string()),
                     partner: (*role == Role::Partner).then_some(bank),
                 },
@@ -240,12 +240,22 @@ pub async fn post_json(
     csrf: &str,
     body: serde_json::Value,
 ) -> reqwest::Response {
-    c.post(url)
-        .header("x-csrf-token", csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    post_json_in(c, url, csrf, body, None).await
+}
+
+/// [`post_json`] with an `Accept-Language` header (`None`: none sent).
+pub async fn post_json_in(
+    c: &reqwest::Client,
+    url: String,
+    csrf: &str,
+    body: serde_json::Value,
+    accept_language: Option<&str>,
+) -> reqwest::Response {
+    let mut rq = c.post(url).header("x-csrf-token", csrf);
+    if let Some(l) = accept_language {
+        rq = rq.header("accept-language", l);
+    }
+    rq.json(&body).send().await.unwrap()
 }
 
 /// The value of the first hidden input named `name` in a page.
