@@ -4,10 +4,9 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod clock;
 pub mod db;
 pub mod delivery;
-pub mod demo;
-pub mod demo_programs;
 pub mod disclosure;
 pub mod eligibility;
 pub mod error;

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use sejahtera_app::NoProgress;
-use sejahtera_app::demo::{DemoOptions, seed};
 use sejahtera_app::eligibility::{EligibilityError, compile, count, list};
 use sejahtera_app::snapshot::load;
+use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::eligibility::fields::code_index;
 use sejahtera_domain::eligibility::{HouseholdRow, MemberRow, eval_household};
 use sejahtera_domain::region::Level;

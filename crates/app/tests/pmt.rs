@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use sejahtera_app::NoProgress;
-use sejahtera_app::demo::{DemoOptions, seed};
 use sejahtera_app::pmt::{self, SampleRow};
 use sejahtera_app::snapshot::{RegistrySnapshot, load};
 use sejahtera_app::targeting::{PoorRule, assess, poor_by_truth, poverty_lines};
+use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::Regions;
 use sejahtera_domain::pmt::{Feature, Weights};
 use sejahtera_domain::region::Level;

@@ -10,8 +10,8 @@ use chrono::{NaiveDate, Utc};
 use sejahtera_app::Error;
 use sejahtera_app::NoProgress;
 use sejahtera_app::delivery::{self, MIN_PUBLIC_CELL};
-use sejahtera_app::demo::{DemoOptions, seed};
 use sejahtera_app::programs::{create, record};
+use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::access::{Actor, Role};
 use sejahtera_domain::delivery::{
     Outcome, OutcomeSource, Partner, PartnerKind, ReferralStatus, Service,
@@ -682,7 +682,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
 
 async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
     let (_db, store, regions) = registry(db).await;
-    let seeded = sejahtera_app::demo_programs::seed_programs(
+    let seeded = sejahtera_demo::programs::seed_programs(
         &store,
         &regions,
         5,
@@ -695,11 +695,11 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
     .unwrap();
     assert_eq!(
         seeded.programs,
-        sejahtera_app::demo_programs::PROGRAMS.len()
+        sejahtera_demo::programs::PROGRAMS.len()
     );
     // Seeding twice does nothing.
     assert!(
-        sejahtera_app::demo_programs::seed_programs(
+        sejahtera_demo::programs::seed_programs(
             &store,
             &regions,
             5,
@@ -712,7 +712,7 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
         .is_none()
     );
     let programs = store.programs().await.unwrap();
-    for (p, spec) in programs.iter().zip(sejahtera_app::demo_programs::PROGRAMS) {
+    for (p, spec) in programs.iter().zip(sejahtera_demo::programs::PROGRAMS) {
         assert_eq!(p.name, spec.name);
         let stats = delivery::stats(&store, &regions, p.id).await.unwrap();
         assert!(stats.participants > 0, "{}", p.name);

@@ -10,6 +10,7 @@
 //! use cases in `sejahtera_app`.
 #![warn(missing_docs)]
 
+// Shared pieces.
 mod api;
 mod auth;
 mod error;
@@ -17,12 +18,19 @@ pub mod i18n;
 pub mod map;
 mod metrics;
 mod openapi;
-mod pages;
-mod program_pages;
-mod programs_api;
 mod state;
 mod upload;
 mod views;
+
+// Resources, each with its pages and its API side by side.
+mod households;
+mod imports;
+mod partners;
+mod portal;
+mod programs;
+mod referrals;
+mod targeting;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -181,8 +189,13 @@ pub async fn shutdown_signal() {
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .merge(pages::routes())
-        .merge(program_pages::routes())
+        .merge(portal::routes())
+        .merge(users::routes())
+        .merge(households::routes())
+        .merge(imports::routes())
+        .merge(targeting::routes())
+        .merge(programs::routes())
+        .merge(referrals::routes())
         .nest("/api/v1", api::routes())
         .merge(metrics::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -204,5 +217,5 @@ fn router(state: Arc<AppState>) -> Router {
 /// The confirmation keys of the program pages (for the i18n test).
 #[cfg(test)]
 pub(crate) fn program_pages_done_keys() -> &'static [&'static str] {
-    program_pages::DONE
+    programs::DONE
 }

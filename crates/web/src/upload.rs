@@ -1,5 +1,7 @@
-//! Uploads streamed to disk: the file field of a multipart form, or a whole
-//! request body, is written chunk by chunk into a private temporary file
+//! Uploads streamed to disk — the one reader of request bodies that carry a
+//! file (the console's `multipart/form-data` forms, the API's raw bodies): the
+//! file field of a multipart form, or a whole request body, is written chunk by
+//! chunk into a private temporary file
 //! ([`StagedFile`]) and counted as it comes, so a large upload never sits in
 //! memory and one over [`MAX_UPLOAD_BYTES`] is refused with 413 as soon as it
 //! passes the limit. The small text fields of a form (CSRF token, kind) are read
@@ -25,6 +27,10 @@ pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Longest text field of an upload form.
 const MAX_TEXT_FIELD: usize = 4096;
+
+/// Most parts (fields) of an upload form: the console's forms have two or
+/// three; a form of thousands of empty parts is refused instead of drained.
+const MAX_PARTS: usize = 16;
 
 fn too_large() -> Failure {
     Failure::TooLarge(format!(
@@ -125,9 +131,11 @@ pub struct UploadForm {
     pub file: Option<StagedFile>,
 }
 
-/// Reads a multipart form: the text fields named in `text_fields` (each at most
-/// 4 KiB), and the field `file`, streamed to disk with an extension among
-/// `allowed`. Other fields are skipped without being kept.
+/// Reads a multipart form — the one reader of `multipart/form-data` in the
+/// server: the text fields named in `text_fields` (each at most 4 KiB, counted
+/// before it is kept), and the field `file`, streamed to disk with an extension
+/// among `allowed` and counted against [`MAX_UPLOAD_BYTES`]. Other fields are
+/// drained without being kept; a form of more than 16 parts is refused.
 ///
 /// Nothing is written to disk before `before_file` accepts the text fields read
 /// so far: it is called when the file field begins (fields are read in the order
@@ -157,9 +165,16 @@ pub async fn read_form(
             Failure::BadRequest(format!("unreadable upload: {reason}"))
         }
     };
+    let mut parts = 0;
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_string();
-        if name == "file" {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(Failure::BadRequest(format!(
+                "the form has more than {MAX_PARTS} fields"
+            )));
+        }
+        // Only the names asked for are kept (no copy of any other name).
+        if field.name() == Some("file") {
             match before_file.take() {
                 Some(check) => check(&out.text)?,
                 None => {
@@ -176,7 +191,7 @@ pub async fn read_form(
             }
             sink.finish().await?;
             out.file = Some(staged);
-        } else if let Some(key) = text_fields.iter().find(|k| **k == name) {
+        } else if let Some(&name) = text_fields.iter().find(|k| field.name() == Some(**k)) {
             let mut value = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
                 if value.len() + chunk.len() > MAX_TEXT_FIELD {
@@ -189,7 +204,7 @@ pub async fn read_form(
             let value = String::from_utf8(value).map_err(|_| {
                 Failure::BadRequest(format!("the form field {name} is not UTF-8 text"))
             })?;
-            out.text.insert(key, value);
+            out.text.insert(name, value);
         } else {
             // Drain an unknown field without keeping it.
             while field.chunk().await.map_err(unreadable)?.is_some() {}

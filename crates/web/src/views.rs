@@ -1,6 +1,9 @@
 //! View models: what templates and API responses show, built from the
 //! indicator tables, maps and sessions. No business rules here.
 
+use askama::Template;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
 use sejahtera_app::accounts::SessionInfo;
 use sejahtera_app::indicators::{
     DISTRIBUTION_BINS, DISTRIBUTION_STEP, IndicatorTables, LineUsed, RegionFigures,
@@ -8,6 +11,7 @@ use sejahtera_app::indicators::{
 use sejahtera_domain::RegionCode;
 use sejahtera_domain::region::{Level, Regions, TimeZone};
 
+use crate::error::Failure;
 use crate::i18n::{Lang, Tr};
 use crate::map::{self, Maps};
 
@@ -280,4 +284,20 @@ pub fn region_view(
         bar_ticks,
         children,
     })
+}
+
+/// A rendered page.
+pub(crate) fn html(t: &impl Template) -> Result<Response, Failure> {
+    let body = t
+        .render()
+        .map_err(|e| Failure::Internal(anyhow::anyhow!("template: {e}")))?;
+    Ok(Html(body).into_response())
+}
+
+/// A page that no browser or proxy keeps (staff pages hold personal data).
+pub(crate) fn private(mut r: Response) -> Response {
+    // Staff pages hold personal data: never cached by browsers or proxies.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

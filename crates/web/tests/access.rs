@@ -12,7 +12,7 @@
 mod common;
 
 use common::{PASSWORD, TestApp};
-use sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+use sejahtera_demo::programs::AGENCY_P3A_KUPANG;
 use serde_json::{Value, json};
 
 /// The roles tried on every row. The agency operator appears twice: on its own

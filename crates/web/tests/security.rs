@@ -273,7 +273,7 @@ async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
     let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
     let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
-        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "agency": sejahtera_demo::programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
         "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
         "eligibility": "di_wilayah(\"53.71\")"});
     let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
@@ -283,7 +283,7 @@ async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
     assert!(message(&v).contains("sudah ada; pilih nama lain"), "{v}");
     // The same name in other case or with other spaces is the same name.
     let body = json!({"name": "pelatihan  menjahit\u{a0}perempuan KOTA Kupang ", "sector": "pemberdayaan_perempuan",
-        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "agency": sejahtera_demo::programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
         "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
         "eligibility": "di_wilayah(\"53.71\")"});
     let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
@@ -294,7 +294,7 @@ async fn a_duplicate_program_name_is_a_409_with_a_message(db) {
 async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
     let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
-    let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+    let agency_name = sejahtera_demo::programs::AGENCY_P3A_KUPANG;
     // A program for one Kupang village.
     let r = post_json(
         &agency,
@@ -414,7 +414,7 @@ async fn agency_operators_cannot_use_decisions_to_look_up_the_registry(db) {
 async fn dry_run_counts_are_protected_for_agency_operators(db) {
     let app = TestApp::with_demo(db).await;
     let (agency, csrf) = app.api_login("agency").await;
-    let agency_name = sejahtera_app::demo_programs::AGENCY_P3A_KUPANG;
+    let agency_name = sejahtera_demo::programs::AGENCY_P3A_KUPANG;
     // An expression written to single out very few households.
     let r = post_json(
         &agency,
@@ -643,7 +643,7 @@ async fn agency_program(app: &TestApp) -> i64 {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["agency"] == sejahtera_app::demo_programs::AGENCY_P3A_KUPANG)
+        .find(|p| p["agency"] == sejahtera_demo::programs::AGENCY_P3A_KUPANG)
         .and_then(|p| p["id"].as_i64())
         .expect("the demo agency runs a program")
 }
@@ -886,7 +886,7 @@ async fn error_answers_are_not_stored_by_caches(db) {
     };
     // A refusal of a handler (409, may echo what was sent).
     let body = json!({"name": "Pelatihan Menjahit Perempuan Kota Kupang", "sector": "pemberdayaan_perempuan",
-        "agency": sejahtera_app::demo_programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
+        "agency": sejahtera_demo::programs::AGENCY_P3A_KUPANG, "kind": "pelatihan",
         "start": "2026-01-01", "end": "2026-12-31", "budget": 1_000_000, "capacity": 5,
         "eligibility": "di_wilayah(\"53.71\")"});
     let r = post_json(&agency, app.url("/api/v1/programs"), &csrf, body).await;
@@ -973,4 +973,48 @@ async fn a_huge_search_page_is_refused_not_wrapped(db) {
     store.close().await;
     app.stop().await;
 }
+
+/// An upload form of many parts is refused (400) before its file is read: the
+/// one multipart reader counts the parts.
+async fn an_upload_form_of_too_many_parts_is_refused(db) {
+    let app = TestApp::empty(db).await;
+    let (cookie, csrf) = session_cookie(&app, "admin").await;
+    let mut form = reqwest::multipart::Form::new().text("csrf", csrf.clone());
+    for i in 0..20 {
+        form = form.text(format!("x{i}"), "");
+    }
+    form = form.text("kind", "households").part(
+        "file",
+        reqwest::multipart::Part::bytes(b"no_kk\n".to_vec()).file_name("a.csv"),
+    );
+    let r = reqwest::Client::new()
+        .post(app.url("/staff/import"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("more than 16 fields"));
+    // Within the limit, unknown fields are skipped and the form is read.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("extra", "ignored")
+        .text("kind", "households")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"no_kk\n".to_vec()).file_name("a.csv"),
+        );
+    let r = reqwest::Client::new()
+        .post(app.url("/staff/import"))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 403);
+    assert!(!r.text().await.unwrap().contains("more than 16 fields"));
+    app.stop().await;
+}
+
 }

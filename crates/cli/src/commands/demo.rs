@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use sejahtera_app::demo::{DemoOptions, DemoOutcome, TARGETS, seed};
 use sejahtera_app::import::today_in_indonesia;
+use sejahtera_demo::registry::{DemoOptions, DemoOutcome, TARGETS, seed};
 
 use crate::Global;
 use crate::progress::Bar;
@@ -77,7 +77,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let seeded = sejahtera_app::accounts::seed_demo_users(&store, &regions).await?;
+    let seeded = sejahtera_demo::accounts::seed_demo_users(&store, &regions).await?;
     // The programs' decisions are recorded as made by the agencies' demo operators.
     let users = sejahtera_app::accounts::users(&store).await?;
     let actor_of = |agency: &str| {
@@ -86,7 +86,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             .find(|u| u.agency.as_deref() == Some(agency))
             .map_or(0, |u| u.id)
     };
-    if let Some(p) = sejahtera_app::demo_programs::seed_programs(
+    if let Some(p) = sejahtera_demo::programs::seed_programs(
         &store,
         &regions,
         args.seed,
@@ -101,7 +101,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             p.programs, p.participants, p.events, p.outcomes
         );
     }
-    sejahtera_app::accounts::seed_demo_partner_users(&store, &regions).await?;
+    sejahtera_demo::accounts::seed_demo_partner_users(&store, &regions).await?;
     // The demo accounts exist (now or from an earlier run) only in a demo database.
     let demo_accounts = seeded
         || sejahtera_app::accounts::user_by_username(&store, "operator.oebobo")
@@ -116,7 +116,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
                  opd.p3a.kupang (agency operator), mitra.bankntt (partner), perencana (planner), \
                  auditor, admin; password {:?} (demo database only)",
                 args.serve.bind,
-                sejahtera_app::accounts::DEMO_PASSWORD
+                sejahtera_demo::accounts::DEMO_PASSWORD
             ));
         }
         crate::commands::serve::serve(&args.serve, g, &banner).await?;
@@ -125,7 +125,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             "demo accounts: admin, perencana, auditor, operator.oebobo, operator.sarolangun, \
              opd.p3a.kupang, opd.koperasi.kupang, opd.pertanian.sarolangun, opd.koperasi.sarolangun, \
              mitra.bankntt, mitra.anyaman; password {:?}",
-            sejahtera_app::accounts::DEMO_PASSWORD
+            sejahtera_demo::accounts::DEMO_PASSWORD
         );
     }
     Ok(ExitCode::SUCCESS)

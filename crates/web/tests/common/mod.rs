@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sejahtera_app::DbUrl;
 use sejahtera_app::accounts::{CreateUser, ThrottlePolicy, create_user};
-use sejahtera_app::demo::{DemoOptions, seed};
 use sejahtera_app::import::today_in_indonesia;
+use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::access::Role;
 use sejahtera_testkit::db::TestDb;
 use sejahtera_web::{Config, Server};
@@ -86,7 +86,7 @@ impl TestApp {
         }
         // The demo's programs and partners (a partner, at least, in an empty database).
         if demo {
-            sejahtera_app::demo_programs::seed_programs(
+            sejahtera_demo::programs::seed_programs(
                 &store,
                 &regions,
                 7,
@@ -142,7 +142,7 @@ impl TestApp {
                     villages: villages.iter().map(|v| v.to_string()).collect(),
                     password: PASSWORD.into(),
                     agency: (*role == Role::AgencyOperator)
-                        .then(|| sejahtera_app::demo_programs::AGENCY_P3A_KUPANG.to_string()),
+                        .then(|| sejahtera_demo::programs::AGENCY_P3A_KUPANG.to_string()),
                     region: (*role == Role::AgencyOperator).then(|| "53.71".to_string()),
                     partner: (*role == Role::Partner).then_some(bank),
                 },
@@ -309,24 +309,47 @@ pub async fn households_of(db: &DbUrl, village: &str) -> Vec<String> {
 
 /// The web crate's route modules (path prefix, source), for [`live_routes`].
 pub const ROUTE_SOURCES: &[(&str, &str)] = &[
-    ("", include_str!("../../src/pages.rs")),
-    ("", include_str!("../../src/program_pages.rs")),
+    ("", include_str!("../../src/portal/pages.rs")),
+    ("", include_str!("../../src/users/pages.rs")),
+    ("", include_str!("../../src/households/pages.rs")),
+    ("", include_str!("../../src/imports/pages.rs")),
+    ("", include_str!("../../src/targeting/pages.rs")),
+    ("", include_str!("../../src/programs/pages.rs")),
+    ("", include_str!("../../src/referrals/pages.rs")),
     ("", include_str!("../../src/metrics.rs")),
-    ("/api/v1", include_str!("../../src/api.rs")),
-    ("/api/v1", include_str!("../../src/programs_api.rs")),
+    ("/api/v1", include_str!("../../src/openapi.rs")),
+    ("/api/v1", include_str!("../../src/portal/api.rs")),
+    ("/api/v1", include_str!("../../src/users/api.rs")),
+    ("/api/v1", include_str!("../../src/households/api.rs")),
+    ("/api/v1", include_str!("../../src/imports/api.rs")),
+    ("/api/v1", include_str!("../../src/targeting/api.rs")),
+    ("/api/v1", include_str!("../../src/programs/api.rs")),
+    ("/api/v1", include_str!("../../src/referrals/api.rs")),
+    ("/api/v1", include_str!("../../src/partners/api.rs")),
 ];
 
-/// The paths of every `.route("PATH", …)` registration in the route modules,
-/// with their mount prefix.
+/// The paths of every `.route("PATH", …)` registration (pages) and every
+/// `#[utoipa::path(…, path = "PATH", …)]` handler (API, mounted with
+/// `utoipa_axum::routes!`) in the route modules, with their mount prefix.
 pub fn registered_paths() -> Vec<String> {
     let mut out = Vec::new();
     for (prefix, src) in ROUTE_SOURCES {
-        let mut rest = *src;
-        while let Some(i) = rest.find(".route(") {
-            rest = rest[i + ".route(".len()..].trim_start();
-            if let Some(r) = rest.strip_prefix('"') {
-                let end = r.find('"').unwrap();
-                out.push(format!("{prefix}{}", &r[..end]));
+        for marker in [".route(", "#[utoipa::path("] {
+            let mut rest = *src;
+            while let Some(i) = rest.find(marker) {
+                rest = &rest[i + marker.len()..];
+                let at = if marker == ".route(" {
+                    rest.trim_start()
+                } else {
+                    match rest.find("path = ") {
+                        Some(j) => &rest[j + "path = ".len()..],
+                        None => continue,
+                    }
+                };
+                if let Some(r) = at.strip_prefix('"') {
+                    let end = r.find('"').unwrap();
+                    out.push(format!("{prefix}{}", &r[..end]));
+                }
             }
         }
     }

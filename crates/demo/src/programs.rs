@@ -34,7 +34,7 @@ use sejahtera_domain::registry::Person;
 use sejahtera_domain::{NoKk, Regions, Rupiah};
 use sejahtera_store::{ReferralUpdate, Store};
 
-use crate::progress::Progress;
+use sejahtera_app::Progress;
 
 /// A demo partner.
 struct DemoPartner {
@@ -377,7 +377,7 @@ pub async fn seed_programs(
     let console = Actor::console();
     let mut partner_ids = Vec::new();
     for p in PARTNERS {
-        let id = crate::delivery::create_partner(
+        let id = sejahtera_app::delivery::create_partner(
             store,
             &console,
             &Partner {
@@ -398,7 +398,7 @@ pub async fn seed_programs(
             .map(|(_, id)| *id)
             .with_context(|| format!("demo partner {name}"))
     };
-    let snap = crate::snapshot::load(store, regions, today, false).await?;
+    let snap = sejahtera_app::snapshot::load(store, regions, today, false).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5e1a_7e2a);
     let mut state = Enrollments::default();
     let mut all_programs: Vec<Program> = Vec::new();
@@ -429,8 +429,8 @@ pub async fn seed_programs(
                 .collect::<anyhow::Result<BTreeSet<_>>>()?,
         };
         // Candidates: the expression's matches, in a seeded order.
-        let compiled = crate::eligibility::compile(spec.eligibility)?;
-        let selected = crate::eligibility::select(&snap, &compiled, None)?;
+        let compiled = sejahtera_app::eligibility::compile(spec.eligibility)?;
+        let selected = sejahtera_app::eligibility::select(&snap, &compiled, None)?;
         let mut candidates: Vec<usize> = (0..selected.len()).filter(|h| selected[*h]).collect();
         for i in (1..candidates.len()).rev() {
             let j = rng.random_range(0..=i);
@@ -445,7 +445,7 @@ pub async fn seed_programs(
         // Twice the capacity is proposed; the rest of the proposed are the comparison group.
         candidates.truncate(2 * capacity as usize);
         let agency_actor = actor_of(spec.agency);
-        program.id = crate::programs::create(store, regions, &console, &program).await?;
+        program.id = sejahtera_app::programs::create(store, regions, &console, &program).await?;
         all_programs.push(program.clone());
         let program = program;
 
@@ -748,7 +748,7 @@ pub async fn seed_programs(
             .chain(comparison.iter().map(|h| (*h, None)))
             .collect();
         for (h, enrolled) in panel {
-            let level = (13.6 + 0.35 * crate::demo::standard_normal(&mut rng)).exp();
+            let level = (13.6 + 0.35 * crate::registry::standard_normal(&mut rng)).exp();
             let mut business = rng.random::<f64>() < 0.15;
             let mut employed = rng.random::<f64>() < 0.55;
             for (q, survey) in SURVEYS.iter().enumerate() {
@@ -756,13 +756,14 @@ pub async fn seed_programs(
                 if day > last {
                     break;
                 }
-                let treated_for = enrolled
-                    .filter(|e| *e <= day)
-                    .map(|e| (crate::delivery::quarter(day) - crate::delivery::quarter(e)) as f64);
+                let treated_for = enrolled.filter(|e| *e <= day).map(|e| {
+                    (sejahtera_app::delivery::quarter(day) - sejahtera_app::delivery::quarter(e))
+                        as f64
+                });
                 let effect = treated_for.map_or(0.0, |k| spec.effect as f64 * (1.0 + 0.1 * k));
                 let income = level * (1.0 + 0.015 * q as f64)
                     + effect
-                    + 60_000.0 * crate::demo::standard_normal(&mut rng);
+                    + 60_000.0 * crate::registry::standard_normal(&mut rng);
                 let income = ((income.max(0.0) / 10_000.0).round() * 10_000.0) as i64;
                 if !business {
                     let p = 0.02 + treated_for.map_or(0.0, |_| spec.business_effect / 3.0);

@@ -23,7 +23,7 @@ use sejahtera_domain::registry::{Household, Person, QualityFlag};
 use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
 use sejahtera_store::Store;
 
-use crate::progress::Progress;
+use sejahtera_app::Progress;
 
 /// Calibration targets of one regency.
 #[derive(Debug, Clone)]
@@ -953,19 +953,19 @@ pub async fn welfare_ranking(
     opts: DemoOptions,
     today: NaiveDate,
     progress: &dyn Progress,
-) -> anyhow::Result<crate::pmt::Fit> {
+) -> anyhow::Result<sejahtera_app::pmt::Fit> {
     progress.start("fitting the proxy-means test and ranking households", None);
-    let snap = crate::snapshot::load(store, regions, today, false).await?;
+    let snap = sejahtera_app::snapshot::load(store, regions, today, false).await?;
     let sample =
-        crate::pmt::sample_from_truth(store, &snap, PMT_SAMPLE_FRACTION, opts.seed).await?;
-    let mut fit = crate::pmt::fit(&snap, &sample)?;
+        sejahtera_app::pmt::sample_from_truth(store, &snap, PMT_SAMPLE_FRACTION, opts.seed).await?;
+    let mut fit = sejahtera_app::pmt::fit(&snap, &sample)?;
     fit.weights.source = Some(format!(
         "demo (seed {}, scale {}): {} % sample of household_truth",
         opts.seed,
         opts.scale,
         PMT_SAMPLE_FRACTION * 100.0
     ));
-    crate::pmt::score_and_store(store, &snap, &fit.weights, Level::Regency).await?;
+    sejahtera_app::pmt::score_and_store(store, &snap, &fit.weights, Level::Regency).await?;
     progress.finish();
     Ok(fit)
 }
@@ -975,13 +975,15 @@ mod tests {
     use super::*;
 
     fn regions() -> Regions {
-        crate::regions::load_region_files(&crate::regions::default_data_dir()).unwrap()
+        sejahtera_app::regions::load_region_files(&sejahtera_app::regions::default_data_dir())
+            .unwrap()
     }
 
     #[test]
     fn demo_lines_are_the_shipped_poverty_lines() {
         let lines =
-            crate::regions::load_poverty_lines(&crate::regions::default_data_dir()).unwrap();
+            sejahtera_app::regions::load_poverty_lines(&sejahtera_app::regions::default_data_dir())
+                .unwrap();
         for t in TARGETS {
             let l = lines.iter().find(|l| l.code.as_str() == t.code).unwrap();
             assert_eq!(l.amount, t.poverty_line, "{}", t.code);

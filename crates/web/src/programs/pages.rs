@@ -1,8 +1,8 @@
 //! Program pages: public pages with aggregates only (`/program`,
-//! `/program/{id}`), the staff pages to define and run programs
-//! (`/staff/programs…`), and the referrals page partners use
-//! (`/staff/referrals`). Every action goes through the same use cases and
-//! roles as the API; KK numbers travel in form bodies, never in URLs.
+//! `/program/{id}`) and the staff pages to define and run programs
+//! (`/staff/programs…`: decisions, sessions and attendance, visits, referrals,
+//! outcomes). Every action goes through the same use cases and roles as the
+//! API; KK numbers travel in form bodies, never in URLs.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,19 +27,18 @@ use sejahtera_domain::programs::{Program, ProgramKind, Sector};
 use sejahtera_domain::{NoKk, Rupiah};
 use serde::Deserialize;
 
+use super::api::{DecisionBody, NewProgram, record_decision};
 use crate::auth::{MaybeUser, UiLang, check_csrf};
 use crate::error::{Failure, PageError};
 use crate::i18n::{Lang, Tr};
-use crate::pages::private;
-use crate::programs_api::{
-    DecisionBody, NewProgram, ReferralChange, change_referral, record_decision,
-};
 use crate::state::AppState;
 use crate::views::Nav;
+use crate::views::private;
 
 type St = State<Arc<AppState>>;
 type PageResult = Result<Response, PageError>;
 
+/// The program pages.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/program", get(public_list))
@@ -59,12 +58,10 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
             "/staff/programs/{id}/outcomes/import",
             post(import_outcomes).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/staff/referrals", get(referrals_page))
-        .route("/staff/referrals/{rid}", post(referral_status))
 }
 
-fn render(t: &impl Template, lang: Lang) -> PageResult {
-    crate::pages::html(t).map_err(|e| PageError::new(e, lang))
+pub(crate) fn render(t: &impl Template, lang: Lang) -> PageResult {
+    crate::views::html(t).map_err(|e| PageError::new(e, lang))
 }
 
 /// A program as listed.
@@ -268,7 +265,7 @@ fn ids(field: &str, v: &str) -> Result<Vec<i64>, Failure> {
         .collect()
 }
 
-fn date(field: &str, v: &str) -> Result<NaiveDate, Failure> {
+pub(crate) fn date(field: &str, v: &str) -> Result<NaiveDate, Failure> {
     v.trim()
         .parse()
         .map_err(|_| Failure::BadRequest(format!("{field}: {v:?} is not a date (YYYY-MM-DD)")))
@@ -364,18 +361,18 @@ struct StaffDetail {
 }
 
 /// A referral as listed.
-pub struct ReferralRow {
-    id: i64,
-    program: String,
-    no_kk: String,
-    partner: String,
-    service: &'static str,
-    status: &'static str,
-    result: String,
-    amount: Option<i64>,
-    referred_on: NaiveDate,
-    updated_on: NaiveDate,
-    next: Vec<&'static str>,
+pub(crate) struct ReferralRow {
+    pub(crate) id: i64,
+    pub(crate) program: String,
+    pub(crate) no_kk: String,
+    pub(crate) partner: String,
+    pub(crate) service: &'static str,
+    pub(crate) status: &'static str,
+    pub(crate) result: String,
+    pub(crate) amount: Option<i64>,
+    pub(crate) referred_on: NaiveDate,
+    pub(crate) updated_on: NaiveDate,
+    pub(crate) next: Vec<&'static str>,
 }
 
 /// A visit as listed.
@@ -385,7 +382,7 @@ pub struct VisitRow {
     notes: String,
 }
 
-fn referral_rows(
+pub(crate) fn referral_rows(
     refs: Vec<Referral>,
     programs: &[Program],
     partners: &[Partner],
@@ -572,7 +569,7 @@ async fn staff_detail(
 }
 
 /// After an action: back to the program page, or the page again with the reason.
-async fn after(
+pub(crate) async fn after(
     st: &AppState,
     lang: Lang,
     s: &SessionInfo,
@@ -979,152 +976,5 @@ async fn import_outcomes(
             let f = crate::upload::staged_failure(&file, Failure::of_program(e));
             after(&st, lang, &s, id, "outcome", Err(f)).await
         }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "referrals.html")]
-struct ReferralsPage {
-    t: Tr,
-    nav: Nav,
-    referrals: Vec<ReferralRow>,
-    error: Option<String>,
-    done: bool,
-    today: String,
-    back: String,
-}
-
-async fn referrals_view(
-    st: &AppState,
-    lang: Lang,
-    s: &SessionInfo,
-    error: Option<String>,
-    done: bool,
-) -> PageResult {
-    let refs = delivery::referrals_for(&st.store, &s.actor, None)
-        .await
-        .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
-    let programs = st
-        .store
-        .programs()
-        .await
-        .map_err(|e| PageError::new(e, lang))?;
-    let partners = st
-        .store
-        .partners()
-        .await
-        .map_err(|e| PageError::new(e, lang))?;
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
-    let mut r = render(
-        &ReferralsPage {
-            t: Tr::new(lang),
-            nav: Nav::new(lang, Some(s), "/staff/referrals"),
-            referrals: referral_rows(refs, &programs, &partners),
-            error,
-            done,
-            today: today_in_indonesia().to_string(),
-            back: String::new(),
-        },
-        lang,
-    )?;
-    *r.status_mut() = status;
-    Ok(private(r))
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
-}
-
-async fn referrals_page(
-    State(st): St,
-    UiLang(lang): UiLang,
-    user: MaybeUser,
-    Query(q): Query<DoneQuery>,
-) -> PageResult {
-    let s = user.required().map_err(|e| PageError::new(e, lang))?;
-    if !s.actor.is_staff() && s.actor.partner.is_none() {
-        return Err(PageError::new(
-            Failure::Forbidden("referrals are for partners and staff".into()),
-            lang,
-        ));
-    }
-    referrals_view(&st, lang, &s, None, q.done.is_some()).await
-}
-
-#[derive(Deserialize)]
-struct ReferralForm {
-    #[serde(default)]
-    csrf: String,
-    status: String,
-    #[serde(default)]
-    result: String,
-    #[serde(default)]
-    amount: String,
-    #[serde(default)]
-    date: String,
-    /// Where to go back to: the program page or the referrals page.
-    #[serde(default)]
-    back: String,
-}
-
-async fn referral_status(
-    State(st): St,
-    UiLang(lang): UiLang,
-    user: MaybeUser,
-    Path(rid): Path<i64>,
-    axum::Form(f): axum::Form<ReferralForm>,
-) -> PageResult {
-    let s = user.required().map_err(|e| PageError::new(e, lang))?;
-    check_csrf(&s, Some(&f.csrf)).map_err(|e| PageError::new(e, lang))?;
-    let r = async {
-        let amount = match f.amount.trim() {
-            "" => None,
-            v => Some(
-                Rupiah::parse(v)
-                    .map_err(|e| Failure::BadRequest(format!("amount: {e}")))?
-                    .get(),
-            ),
-        };
-        let d = match f.date.trim() {
-            "" => None,
-            v => Some(date("date", v)?),
-        };
-        change_referral(
-            &st,
-            &s.actor,
-            rid,
-            &ReferralChange {
-                status: f.status.clone(),
-                result: Some(f.result.clone()),
-                amount,
-                date: d,
-            },
-        )
-        .await
-    }
-    .await;
-    // Partners have no program page to go back to.
-    let back = f
-        .back
-        .parse::<i64>()
-        .ok()
-        .filter(|_| s.actor.is_staff())
-        .ok_or(());
-    match (r, back) {
-        (Ok(_), Ok(program)) => Ok(Redirect::to(&format!(
-            "/staff/programs/{program}?done=referral_status"
-        ))
-        .into_response()),
-        (Ok(_), Err(_)) => Ok(Redirect::to("/staff/referrals?done=1").into_response()),
-        (Err(e), _) if e.is_ours() || e.is_forbidden() || e.is_missing() => {
-            Err(PageError::new(e, lang))
-        }
-        (Err(e), Ok(program)) => after(&st, lang, &s, program, "referral_status", Err(e)).await,
-        (Err(e), Err(_)) => referrals_view(&st, lang, &s, Some(e.message(lang)), false).await,
     }
 }

@@ -1,0 +1,5 @@
+//! Delivery partners (API).
+
+mod api;
+
+pub(crate) use api::routes as api_routes;
