@@ -527,8 +527,9 @@ pub async fn login(
     username: &str,
     password: &str,
     addr: IpAddr,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<NewSession, LoginError> {
-    let now = chrono::Utc::now().timestamp();
+    let now = clock.now().timestamp();
     if !valid_username(username) || password.len() > MAX_PASSWORD_LEN {
         // No such account can exist (usernames follow `valid_username`), or no
         // such password: counted against the address only — never under a key
@@ -563,7 +564,7 @@ pub async fn login(
     throttle.succeeded(store, username, addr).await?;
     let token = random_token();
     let csrf_token = random_token();
-    let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS)).to_rfc3339();
+    let expires = (clock.now() + chrono::Duration::hours(SESSION_HOURS)).to_rfc3339();
     store
         .create_session(&token_hash(&token), user.id, &csrf_token, &expires)
         .await?;
@@ -587,8 +588,12 @@ pub struct SessionInfo {
 }
 
 /// The session of a cookie token, if live.
-pub async fn session(store: &Store, token: &str) -> Result<Option<SessionInfo>, LoginError> {
-    let now = chrono::Utc::now().to_rfc3339();
+pub async fn session(
+    store: &Store,
+    token: &str,
+    clock: &dyn crate::clock::Clock,
+) -> Result<Option<SessionInfo>, LoginError> {
+    let now = clock.now().to_rfc3339();
     Ok(store
         .session(&token_hash(token), &now)
         .await?

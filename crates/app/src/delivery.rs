@@ -624,17 +624,27 @@ pub struct ProgramStats {
 }
 
 /// Computes a program's public aggregates.
-pub async fn stats(store: &Store, regions: &Regions, program_id: i64) -> Result<ProgramStats> {
+/// (`today` decides whether a program has ended.)
+pub async fn stats(
+    store: &Store,
+    regions: &Regions,
+    program_id: i64,
+    today: NaiveDate,
+) -> Result<ProgramStats> {
     let program = find(store, program_id).await?;
-    stats_of(store, regions, &program, &state(store).await?).await
+    stats_of(store, regions, &program, &state(store).await?, today).await
 }
 
 /// Every program with its public aggregates (the enrollment log is read once).
-pub async fn stats_all(store: &Store, regions: &Regions) -> Result<Vec<(Program, ProgramStats)>> {
+pub async fn stats_all(
+    store: &Store,
+    regions: &Regions,
+    today: NaiveDate,
+) -> Result<Vec<(Program, ProgramStats)>> {
     let st = state(store).await?;
     let mut out = Vec::new();
     for p in store.programs().await? {
-        let s = stats_of(store, regions, &p, &st).await?;
+        let s = stats_of(store, regions, &p, &st, today).await?;
         out.push((p, s));
     }
     Ok(out)
@@ -645,6 +655,7 @@ async fn stats_of(
     regions: &Regions,
     program: &Program,
     st: &Enrollments,
+    today: NaiveDate,
 ) -> Result<ProgramStats> {
     let members = st.of_program(program.id);
     let participants: Vec<_> = members
@@ -738,10 +749,8 @@ async fn stats_of(
                 })
                 .collect()
         },
-        graduation_rate: (rate_shown
-            && finished > 0
-            && (graduated > 0 || program.end < crate::import::today_in_indonesia()))
-        .then(|| graduated as f64 / finished as f64),
+        graduation_rate: (rate_shown && finished > 0 && (graduated > 0 || program.end < today))
+            .then(|| graduated as f64 / finished as f64),
         businesses_started: last_business.values().filter(|b| **b).count() as u64,
         followed_up: followed.len() as u64,
         sessions: store.training_sessions(program.id).await?.len() as u64,

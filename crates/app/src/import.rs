@@ -177,12 +177,6 @@ pub fn default_rejects_path(file: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Today in the easternmost Indonesian zone (UTC+9), so that nothing dated today
-/// anywhere in Indonesia counts as the future.
-pub fn today_in_indonesia() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
-}
-
 /// Maps the file's columns to a kind's known columns.
 struct Columns {
     /// For each known column (in `Kind::columns` order): its index in the file.

@@ -6,6 +6,7 @@
 //! is counted once per member (population weighting), against the regency's
 //! official poverty line.
 
+use crate::clock::Clock;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -121,6 +122,7 @@ pub async fn compute(
     store: &Store,
     regions: &Regions,
     shipped_lines: &[PovertyLine],
+    clock: &dyn Clock,
 ) -> anyhow::Result<IndicatorTables> {
     let generation = store.registry_generation().await?;
     let households = store
@@ -148,9 +150,12 @@ pub async fn compute(
         }
     }
     let regions = regions.clone();
-    tokio::task::spawn_blocking(move || compute_tables(&regions, &households, lines, generation))
-        .await
-        .context("computing indicators")?
+    let computed_at = clock.now();
+    tokio::task::spawn_blocking(move || {
+        compute_tables(&regions, &households, lines, generation, computed_at)
+    })
+    .await
+    .context("computing indicators")?
 }
 
 /// The computation itself, on household columns (village, consumption, members).
@@ -159,10 +164,11 @@ pub fn compute_tables(
     households: &[(RegionCode, i64, i64)],
     lines: HashMap<String, LineUsed>,
     generation: u64,
+    computed_at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<IndicatorTables> {
     let mut out = IndicatorTables {
         generation,
-        computed_at: chrono::Utc::now(),
+        computed_at,
         regions: HashMap::new(),
         lines,
     };
@@ -294,6 +300,7 @@ impl IndicatorCache {
         store: &Store,
         regions: &Regions,
         lines: &[PovertyLine],
+        clock: &dyn Clock,
     ) -> anyhow::Result<Arc<IndicatorTables>> {
         if let Some(t) = self.peek(generation) {
             return Ok(t);
@@ -302,7 +309,7 @@ impl IndicatorCache {
         if let Some(t) = self.peek(generation) {
             return Ok(t);
         }
-        let tables = Arc::new(compute(store, regions, lines).await?);
+        let tables = Arc::new(compute(store, regions, lines, clock).await?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(tables.clone());
         Ok(tables)
     }
@@ -347,7 +354,7 @@ mod tests {
         for _ in 0..9 {
             hh.push((code("53.71.01.1002"), 1000, 4));
         }
-        let t = compute_tables(&regions(), &hh, lines(), 7).unwrap();
+        let t = compute_tables(&regions(), &hh, lines(), 7, chrono::Utc::now()).unwrap();
         assert_eq!(t.generation, 7);
         let v1 = t.get(&code("53.71.01.1001")).unwrap();
         assert!(!v1.suppressed);
@@ -375,7 +382,7 @@ mod tests {
 
     #[test]
     fn a_region_without_households_is_suppressed() {
-        let t = compute_tables(&regions(), &[], lines(), 0).unwrap();
+        let t = compute_tables(&regions(), &[], lines(), 0, chrono::Utc::now()).unwrap();
         assert!(t.get(&code("53.71")).unwrap().suppressed);
     }
 }

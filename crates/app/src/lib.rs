@@ -25,6 +25,7 @@ pub mod summary;
 pub mod targeting;
 pub mod upload;
 
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::Error;
 pub use messages::{Lang, Msg};
 pub use progress::{NoProgress, Progress};

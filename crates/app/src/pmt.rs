@@ -551,6 +551,7 @@ pub async fn score_and_store(
     snap: &RegistrySnapshot,
     weights: &Weights,
     level: Level,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<Vec<AreaRanking>> {
     if !matches!(level, Level::Regency | Level::District) {
         bail!("deciles are ranked within a regency or a district");
@@ -589,7 +590,7 @@ pub async fn score_and_store(
     let meta = vec![
         ("pmt:weights".to_string(), weights_to_toml(weights)),
         ("pmt:area".to_string(), level.as_str().to_string()),
-        ("pmt:scored_at".to_string(), chrono::Utc::now().to_rfc3339()),
+        ("pmt:scored_at".to_string(), clock.now().to_rfc3339()),
     ];
     store.replace_welfare(&rows, &meta).await?;
     Ok(out)

@@ -6,7 +6,7 @@ use sejahtera_domain::Regions;
 use sejahtera_domain::access::{Actor, RegistryScope};
 use sejahtera_store::Store;
 
-use crate::import::{ImportError, ImportOptions, ImportReport, Kind, import, today_in_indonesia};
+use crate::import::{ImportError, ImportOptions, ImportReport, Kind, import};
 use crate::progress::NoProgress;
 
 /// Why an upload was not imported.
@@ -103,6 +103,7 @@ pub async fn import_upload(
     actor: &Actor,
     kind: Kind,
     file: &StagedFile,
+    clock: &dyn crate::clock::Clock,
 ) -> Result<UploadOutcome, UploadError> {
     let scope = match actor.registry_write_scope() {
         RegistryScope::Nothing => return Err(UploadError::Forbidden),
@@ -112,7 +113,7 @@ pub async fn import_upload(
     let rejects = file.dir.path().join("rejects.csv");
     let opts = ImportOptions {
         rejects: rejects.clone(),
-        today: today_in_indonesia(),
+        today: clock.today(),
         progress: &NoProgress,
         scope,
     };

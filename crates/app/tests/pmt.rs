@@ -206,7 +206,7 @@ async fn sample_file_round_trip_and_errors(db) {
 async fn deciles_within_districts_hold_a_tenth_each(db) {
     let (_d, store, regions, snap) = demo(db).await;
     let w = pmt::read_weights(&pmt::default_weights_path()).unwrap();
-    let ranked = pmt::score_and_store(&store, &snap, &w, Level::District)
+    let ranked = pmt::score_and_store(&store, &snap, &w, Level::District, &sejahtera_app::SystemClock)
         .await
         .unwrap();
     assert_eq!(ranked.len(), 6 + 11);

@@ -642,7 +642,7 @@ async fn delivery_follows_the_rules_and_outcome_imports_name_every_bad_row(db) {
     assert_eq!(a_june.source, OutcomeSource::Imported);
 
     // Public aggregates: one participant, so every district cell is suppressed.
-    let stats = delivery::stats(store, &regions, id).await.unwrap();
+    let stats = delivery::stats(store, &regions, id, sejahtera_app::Clock::today(&sejahtera_app::SystemClock)).await.unwrap();
     assert_eq!(stats.participants, 1);
     // One enrolled household: its status count is suppressed like a district cell.
     assert!(stats.by_status["enrolled"].suppressed && stats.by_status["enrolled"].value.is_none());
@@ -714,7 +714,7 @@ async fn the_demo_programs_run_and_their_outcomes_show_the_planted_effect(db) {
     let programs = store.programs().await.unwrap();
     for (p, spec) in programs.iter().zip(sejahtera_demo::programs::PROGRAMS) {
         assert_eq!(p.name, spec.name);
-        let stats = delivery::stats(&store, &regions, p.id).await.unwrap();
+        let stats = delivery::stats(&store, &regions, p.id, sejahtera_app::Clock::today(&sejahtera_app::SystemClock)).await.unwrap();
         assert!(stats.participants > 0, "{}", p.name);
         assert!(stats.followed_up >= stats.participants, "{}", p.name);
         // Programs that ended have graduates; none has more participants than places.

@@ -122,12 +122,12 @@ async fn a_username_that_cannot_exist_counts_against_the_address_only(db) {
     let long = "x".repeat(65);
     for name in [long.as_str(), "Budi Besar", "\u{0}"] {
         assert!(matches!(
-            login(&s, &t, name, "whatever-password", ip).await,
+            login(&s, &t, name, "whatever-password", ip, &sejahtera_app::SystemClock).await,
             Err(LoginError::Invalid)
         ));
     }
     assert!(matches!(
-        login(&s, &t, &long, "whatever-password", ip).await,
+        login(&s, &t, &long, "whatever-password", ip, &sejahtera_app::SystemClock).await,
         Err(LoginError::Throttled(_))
     ));
     assert!(

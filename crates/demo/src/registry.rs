@@ -965,7 +965,14 @@ pub async fn welfare_ranking(
         opts.scale,
         PMT_SAMPLE_FRACTION * 100.0
     ));
-    sejahtera_app::pmt::score_and_store(store, &snap, &fit.weights, Level::Regency).await?;
+    sejahtera_app::pmt::score_and_store(
+        store,
+        &snap,
+        &fit.weights,
+        Level::Regency,
+        &sejahtera_app::FixedClock::on(today),
+    )
+    .await?;
     progress.finish();
     Ok(fit)
 }

@@ -196,7 +196,10 @@ async fn load_events(c: &mut sqlx::SqliteConnection) -> Result<Vec<Event>> {
 }
 
 /// The events with an id above `after`, with their ids, in id order.
-async fn load_events_after(c: &mut sqlx::SqliteConnection, after: i64) -> Result<Vec<(i64, Event)>> {
+async fn load_events_after(
+    c: &mut sqlx::SqliteConnection,
+    after: i64,
+) -> Result<Vec<(i64, Event)>> {
     let rows = sqlx::query(
         "SELECT program_id, no_kk, village_code, status, reason, actor, at, why, participant, id \
          FROM enrollment_events WHERE id > ? ORDER BY id",

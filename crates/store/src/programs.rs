@@ -139,11 +139,17 @@ mod tests {
     fn the_cache_folds_each_event_once_in_id_order() {
         let c = EnrollmentCache::default();
         assert_eq!(c.last_id(), 0);
-        let s = c.advance(&[(1, event(1, 7, Status::Candidate)), (3, event(1, 7, Status::Enrolled))]);
+        let s = c.advance(&[
+            (1, event(1, 7, Status::Candidate)),
+            (3, event(1, 7, Status::Enrolled)),
+        ]);
         assert_eq!(s.status(1, 7), Some(Status::Enrolled));
         assert_eq!(c.last_id(), 3);
         // A reader that started from id 1 brings events the cache has: skipped.
-        let s = c.advance(&[(3, event(1, 7, Status::Enrolled)), (4, event(1, 7, Status::Exited))]);
+        let s = c.advance(&[
+            (3, event(1, 7, Status::Enrolled)),
+            (4, event(1, 7, Status::Exited)),
+        ]);
         assert_eq!(s.status(1, 7), Some(Status::Exited));
         assert_eq!(s.places(1, None), 0);
         // An older snapshot gets the newer state.

@@ -171,7 +171,7 @@ impl FromRequestParts<Arc<AppState>> for MaybeUser {
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(MaybeUser(None));
         }
-        let s = accounts::session(&state.store, &token)
+        let s = accounts::session(&state.store, &token, &*state.clock)
             .await
             .map_err(|e| Failure::Internal(e.into()))?;
         Ok(MaybeUser(s))

@@ -67,6 +67,9 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How often to look for registry changes made by other processes (e.g. a CLI import).
     pub poll_interval: Duration,
+    /// Where the server's use cases get now and today (the system clock; a
+    /// fixed one in tests).
+    pub clock: Arc<dyn sejahtera_app::clock::Clock>,
 }
 
 impl Config {
@@ -81,6 +84,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             metrics_token: None,
             poll_interval: Duration::from_secs(2),
+            clock: Arc::new(sejahtera_app::clock::SystemClock),
         }
     }
 }

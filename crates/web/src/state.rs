@@ -1,5 +1,6 @@
 //! Shared state of the server.
 
+use sejahtera_app::clock::Clock;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<crate::TrustedProxy>,
+    /// Now and today, as every use case is given them.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.trusted_proxies.clone(),
             metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
+            clock: config.clock.clone(),
         })
     }
 
@@ -71,7 +75,7 @@ impl AppState {
         }
         self.metrics.indicator_computations.inc();
         self.cache
-            .get(g, &self.store, &self.regions, &self.lines)
+            .get(g, &self.store, &self.regions, &self.lines, &*self.clock)
             .await
     }
 
@@ -97,11 +101,11 @@ impl AppState {
                 }
                 sweeps += 1;
                 if sweeps.is_multiple_of(30) {
-                    let secs = chrono::Utc::now().timestamp();
+                    let secs = state.clock.now().timestamp();
                     let _ = state.throttle.sweep(&state.store, secs).await;
                 }
                 if sweeps.is_multiple_of(300) {
-                    let now = chrono::Utc::now().to_rfc3339();
+                    let now = state.clock.now().to_rfc3339();
                     let _ = sejahtera_app::accounts::sweep_sessions(&state.store, &now).await;
                 }
             }

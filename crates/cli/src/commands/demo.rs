@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use sejahtera_app::import::today_in_indonesia;
+use sejahtera_app::{Clock, SystemClock};
 use sejahtera_demo::registry::{DemoOptions, DemoOutcome, TARGETS, seed};
 
 use crate::Global;
@@ -35,7 +35,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         scale: args.scale,
     };
-    let outcome = seed(&store, &regions, opts, today_in_indonesia(), &bar).await?;
+    let outcome = seed(&store, &regions, opts, SystemClock.today(), &bar).await?;
     match &outcome {
         DemoOutcome::Created(summaries) => {
             println!(
@@ -90,7 +90,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
         &store,
         &regions,
         args.seed,
-        today_in_indonesia(),
+        SystemClock.today(),
         &actor_of,
         &bar,
     )

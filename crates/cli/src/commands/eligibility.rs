@@ -9,9 +9,9 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use sejahtera_app::eligibility::{compile, count, list};
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::snapshot::{RegistrySnapshot, load};
 use sejahtera_app::targeting::PoorRule;
+use sejahtera_app::{Clock, SystemClock};
 use sejahtera_domain::RegionCode;
 use sejahtera_domain::eligibility::fields::{household_field_names, member_field_names};
 
@@ -83,7 +83,7 @@ async fn open_snapshot(
 ) -> anyhow::Result<(sejahtera_app::Store, RegistrySnapshot)> {
     let (store, regions) =
         sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
-    let date = scope.reference_date.unwrap_or_else(today_in_indonesia);
+    let date = scope.reference_date.unwrap_or_else(|| SystemClock.today());
     let snap = load(&store, &regions, date, with_pii).await?;
     Ok((store, snap))
 }
@@ -239,7 +239,10 @@ pub async fn run_targeting(args: TargetingArgs, g: &Global) -> anyhow::Result<Ex
         Some(q) => PoorRule::BottomShare(q),
         None => PoorRule::PovertyLine,
     };
-    let date = args.scope.reference_date.unwrap_or_else(today_in_indonesia);
+    let date = args
+        .scope
+        .reference_date
+        .unwrap_or_else(|| SystemClock.today());
     let report = match (&args.select, args.program) {
         (_, Some(p)) => {
             sejahtera_app::targeting::run_program(&store, &regions, p, under.as_ref(), rule, date)

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sejahtera_app::import::{
-    ImportError, ImportOptions, Kind, default_rejects_path, import, template, today_in_indonesia,
+    ImportError, ImportOptions, Kind, default_rejects_path, import, template,
 };
+
+use sejahtera_app::{Clock, SystemClock};
 
 use crate::Global;
 use crate::progress::Bar;
@@ -78,7 +80,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
             .rejects
             .clone()
             .unwrap_or_else(|| default_rejects_path(&file.file)),
-        today: today_in_indonesia(),
+        today: SystemClock.today(),
         progress: &bar,
         scope: None,
     };

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::pmt;
 use sejahtera_app::snapshot::load;
+use sejahtera_app::{Clock, SystemClock};
 use sejahtera_domain::region::Level;
 
 use crate::Global;
@@ -73,7 +73,7 @@ enum Cmd {
 pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
     let (store, regions) =
         sejahtera_app::regions::open(&g.db, &sejahtera_app::regions::default_data_dir()).await?;
-    let today = today_in_indonesia();
+    let today = SystemClock.today();
     match args.cmd {
         Cmd::Sample {
             fraction,
@@ -146,7 +146,7 @@ pub async fn run(args: Args, g: &Global) -> anyhow::Result<ExitCode> {
                 Area::Regency => Level::Regency,
                 Area::District => Level::District,
             };
-            let ranked = pmt::score_and_store(&store, &snap, &w, level).await?;
+            let ranked = pmt::score_and_store(&store, &snap, &w, level, &SystemClock).await?;
             let mut t = Rows::new(&["area", "name", "households", "min_score", "max_score"])
                 .numeric(&["households", "min_score", "max_score"]);
             for a in &ranked {

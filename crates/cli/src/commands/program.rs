@@ -17,8 +17,8 @@ use sejahtera_app::delivery::{
     OUTCOME_COLUMNS, ProgramStats, add_outcomes, add_session, add_visit, import_outcomes, panel,
     record_attendance, refer, referrals_for, stats, update_referral,
 };
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::programs::{create, dry_run, find, record};
+use sejahtera_app::{Clock, SystemClock};
 use sejahtera_domain::access::Actor;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{
@@ -473,7 +473,7 @@ async fn run_with(
             print(&rows, format)?;
         }
         Action::DryRun { id, format } => {
-            let run = dry_run(store, regions, &console, id, today_in_indonesia()).await?;
+            let run = dry_run(store, regions, &console, id, SystemClock.today()).await?;
             let mut rows = Rows::new(&["village", "name", "households", "quota"])
                 .numeric(&["households", "quota"]);
             for c in run.villages {
@@ -517,7 +517,7 @@ async fn run_with(
                 })?;
             let decision = Decision {
                 actor: CLI_ACTOR,
-                at: chrono::Utc::now(),
+                at: SystemClock.now(),
                 why,
             };
             let e = record(
@@ -604,7 +604,7 @@ async fn run_with(
             date,
             notes,
         } => {
-            let v = add_visit(store, &console, id, &kk, date, &notes, today_in_indonesia()).await?;
+            let v = add_visit(store, &console, id, &kk, date, &notes, SystemClock.today()).await?;
             println!("recorded visit {v} to household {kk}");
         }
         Action::Visits { id, format } => {
@@ -626,7 +626,7 @@ async fn run_with(
             service,
             date,
         } => {
-            let date = date.unwrap_or_else(today_in_indonesia);
+            let date = date.unwrap_or_else(|| SystemClock.today());
             let r = refer(store, &console, id, &kk, partner, service, date).await?;
             println!("created referral {r}: household {kk} to partner {partner} for {service}");
         }
@@ -637,7 +637,7 @@ async fn run_with(
             amount,
             date,
         } => {
-            let date = date.unwrap_or_else(today_in_indonesia);
+            let date = date.unwrap_or_else(|| SystemClock.today());
             let r = update_referral(store, &console, id, status, result.as_deref(), amount, date)
                 .await?;
             println!("referral {} is now {}", r.id, r.status);
@@ -699,11 +699,11 @@ async fn run_with(
                 employed,
                 source: OutcomeSource::Entered,
             };
-            add_outcomes(store, &console, id, &[o], today_in_indonesia()).await?;
+            add_outcomes(store, &console, id, &[o], SystemClock.today()).await?;
             println!("recorded the outcome of household {kk} on {date}");
         }
         Action::OutcomesImport { id, file, rejects } => {
-            let r = import_outcomes(store, &console, id, &file, today_in_indonesia())
+            let r = import_outcomes(store, &console, id, &file, SystemClock.today())
                 .await
                 .with_context(|| {
                     format!(
@@ -763,7 +763,7 @@ async fn run_with(
             print(&rows, format)?;
         }
         Action::Stats { id, format } => {
-            let s = stats(store, regions, id).await?;
+            let s = stats(store, regions, id, SystemClock.today()).await?;
             print_stats(&s, format)?;
         }
         Action::Panel { id, format } => {

@@ -121,7 +121,7 @@ async fn import(
         }
     };
     let file = crate::upload::stage_body(body, name, &["csv", "xlsx"]).await?;
-    match upload::import_upload(&st.store, &st.regions, &s.actor, kind, &file).await {
+    match upload::import_upload(&st.store, &st.regions, &s.actor, kind, &file, &*st.clock).await {
         Ok(o) => {
             let _ = st.refresh_generation().await;
             let r = &o.report;

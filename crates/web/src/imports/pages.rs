@@ -97,7 +97,8 @@ async fn import_upload(
         .file
         .take()
         .ok_or_else(|| bad("no file was uploaded".into()))?;
-    let outcome = upload::import_upload(&st.store, &st.regions, &s.actor, kind, &file).await;
+    let outcome =
+        upload::import_upload(&st.store, &st.regions, &s.actor, kind, &file, &*st.clock).await;
     let result = match outcome {
         Ok(o) => {
             let _ = st.refresh_generation().await;

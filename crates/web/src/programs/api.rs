@@ -13,7 +13,6 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use sejahtera_app::delivery;
 use sejahtera_app::delivery::ProgramStats;
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::programs;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{Outcome, OutcomeSource, Partner};
@@ -275,7 +274,7 @@ pub(crate) fn program_json(p: &Program, partners: &[Partner]) -> ProgramView {
 async fn list(State(st): St) -> ApiResult<Json<Paged<ProgramListItem>>> {
     let partners = sejahtera_app::delivery::partners(&st.store).await?;
     let mut items = Vec::new();
-    for (p, stats) in delivery::stats_all(&st.store, &st.regions)
+    for (p, stats) in delivery::stats_all(&st.store, &st.regions, st.clock.today())
         .await
         .map_err(Failure::of_program)?
     {
@@ -299,7 +298,7 @@ async fn detail(State(st): St, Path(id): Path<i64>) -> ApiResult<Json<ProgramDet
         .await
         .map_err(Failure::of_program)?;
     let partners = sejahtera_app::delivery::partners(&st.store).await?;
-    let stats = delivery::stats(&st.store, &st.regions, id)
+    let stats = delivery::stats(&st.store, &st.regions, id, st.clock.today())
         .await
         .map_err(Failure::of_program)?;
     Ok(Json(ProgramDetail {
@@ -427,7 +426,7 @@ async fn create(
         (status = 404, description = "No such program", body = ErrorEnvelope)))]
 async fn dry_run(State(st): St, user: MaybeUser, Path(id): Path<i64>) -> ApiResult<Response> {
     let s = user.staff()?;
-    let run = programs::dry_run(&st.store, &st.regions, &s.actor, id, today_in_indonesia())
+    let run = programs::dry_run(&st.store, &st.regions, &s.actor, id, st.clock.today())
         .await
         .map_err(Failure::of_program)?;
     // A suppressed count is `null` with `"suppressed": true`.
@@ -512,7 +511,7 @@ pub(crate) async fn record_decision(
     };
     let decision = Decision {
         actor: actor.user_id,
-        at: chrono::Utc::now(),
+        at: st.clock.now(),
         why: b.why.trim().to_string(),
     };
     let e = programs::record(
@@ -708,7 +707,7 @@ async fn add_visit(
         &kk(&b.no_kk)?,
         b.date,
         &b.notes,
-        today_in_indonesia(),
+        st.clock.today(),
     )
     .await
     .map_err(Failure::of_program)?;
@@ -802,7 +801,7 @@ async fn add_outcomes(
             })
         })
         .collect::<Result<Vec<_>, Failure>>()?;
-    let n = delivery::add_outcomes(&st.store, &s.actor, id, &outcomes, today_in_indonesia())
+    let n = delivery::add_outcomes(&st.store, &s.actor, id, &outcomes, st.clock.today())
         .await
         .map_err(Failure::of_program)?;
     Ok(created(OutcomesRecorded { recorded: n }))
@@ -831,10 +830,9 @@ async fn import_outcomes(
         .await
         .map_err(Failure::of_program)?;
     let file = crate::upload::stage_body(body, "outcomes.csv", &["csv"]).await?;
-    let report =
-        delivery::import_outcomes(&st.store, &s.actor, id, file.path(), today_in_indonesia())
-            .await
-            .map_err(|e| crate::upload::staged_failure(&file, Failure::of_program(e)))?;
+    let report = delivery::import_outcomes(&st.store, &s.actor, id, file.path(), st.clock.today())
+        .await
+        .map_err(|e| crate::upload::staged_failure(&file, Failure::of_program(e)))?;
     Ok(private_json(report))
 }
 

@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use sejahtera_app::accounts::SessionInfo;
 use sejahtera_app::delivery::{self, Enrollee, OutcomeImport, ProgramStats, SessionSummary};
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_app::programs::{self, DryRun};
 use sejahtera_domain::access::RegistryScope;
 use sejahtera_domain::codes::Code;
@@ -81,7 +80,7 @@ pub struct ProgramRow {
 
 async fn rows(st: &AppState, lang: Lang) -> Result<Vec<ProgramRow>, PageError> {
     let mut out = Vec::new();
-    let all = delivery::stats_all(&st.store, &st.regions)
+    let all = delivery::stats_all(&st.store, &st.regions, st.clock.today())
         .await
         .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
     for (p, s) in all {
@@ -141,7 +140,7 @@ async fn program_and_stats(
     let p = programs::find(&st.store, id)
         .await
         .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
-    let s = delivery::stats(&st.store, &st.regions, id)
+    let s = delivery::stats(&st.store, &st.regions, id, st.clock.today())
         .await
         .map_err(|e| PageError::new(Failure::of_program(e), lang))?;
     let partners = st
@@ -508,7 +507,7 @@ async fn detail_page(
     let may_dry_run = s.actor.may_plan() || s.actor.may_run_program(&p);
     let dry_run = if q.dry_run.is_some() && may_dry_run {
         Some(
-            programs::dry_run(&st.store, &st.regions, &s.actor, id, today_in_indonesia())
+            programs::dry_run(&st.store, &st.regions, &s.actor, id, st.clock.today())
                 .await
                 .map_err(program_err)?,
         )
@@ -536,7 +535,7 @@ async fn detail_page(
             error: extra.error,
             import: extra.import,
             services: Service::ALL.iter().map(|(_, s)| *s).collect(),
-            today: today_in_indonesia().to_string(),
+            today: st.clock.today().to_string(),
             back: id.to_string(),
         },
         lang,
@@ -819,18 +818,10 @@ async fn add_visit(
         let kk =
             NoKk::parse(f.no_kk.trim()).map_err(|e| Failure::BadRequest(format!("no_kk: {e}")))?;
         let d = date("date", &f.date)?;
-        delivery::add_visit(
-            &st.store,
-            &s.actor,
-            id,
-            &kk,
-            d,
-            &f.notes,
-            today_in_indonesia(),
-        )
-        .await
-        .map(|_| ())
-        .map_err(Failure::of_program)
+        delivery::add_visit(&st.store, &s.actor, id, &kk, d, &f.notes, st.clock.today())
+            .await
+            .map(|_| ())
+            .map_err(Failure::of_program)
     }
     .await;
     after(&st, lang, &s, id, "visit", r).await
@@ -862,7 +853,7 @@ async fn refer(
         let service = Service::parse(f.service.trim())
             .map_err(|e| Failure::BadRequest(format!("service: {e}")))?;
         let d = if f.date.trim().is_empty() {
-            today_in_indonesia()
+            st.clock.today()
         } else {
             date("date", &f.date)?
         };
@@ -918,7 +909,7 @@ async fn add_outcome(
             employed: yes_no("employed", &f.employed)?,
             source: OutcomeSource::Entered,
         };
-        delivery::add_outcomes(&st.store, &s.actor, id, &[o], today_in_indonesia())
+        delivery::add_outcomes(&st.store, &s.actor, id, &[o], st.clock.today())
             .await
             .map(|_| ())
             .map_err(Failure::of_program)
@@ -951,9 +942,7 @@ async fn import_outcomes(
     let file = form
         .file
         .ok_or_else(|| bad("no file was uploaded".into()))?;
-    match delivery::import_outcomes(&st.store, &s.actor, id, file.path(), today_in_indonesia())
-        .await
-    {
+    match delivery::import_outcomes(&st.store, &s.actor, id, file.path(), st.clock.today()).await {
         Ok(report) => {
             detail_page(
                 &st,

@@ -9,7 +9,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
 use sejahtera_app::delivery;
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_domain::Rupiah;
 use sejahtera_domain::codes::Code;
 use sejahtera_domain::delivery::{ReferralStatus, Service};
@@ -115,7 +114,7 @@ async fn refer(
         &kk(&b.no_kk)?,
         b.partner,
         service,
-        b.date.unwrap_or_else(today_in_indonesia),
+        b.date.unwrap_or_else(|| st.clock.today()),
     )
     .await
     .map_err(Failure::of_program)?;
@@ -208,7 +207,7 @@ pub(crate) async fn change_referral(
         status,
         b.result.as_deref().filter(|r| !r.trim().is_empty()),
         b.amount.map(Rupiah::new),
-        b.date.unwrap_or_else(today_in_indonesia),
+        b.date.unwrap_or_else(|| st.clock.today()),
     )
     .await
     .map_err(Failure::of_program)?;

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use sejahtera_app::accounts::SessionInfo;
 use sejahtera_app::delivery::{self};
-use sejahtera_app::import::today_in_indonesia;
 use sejahtera_domain::Rupiah;
 use serde::Deserialize;
 
@@ -78,7 +77,7 @@ async fn referrals_view(
             referrals: referral_rows(refs, &programs, &partners),
             error,
             done,
-            today: today_in_indonesia().to_string(),
+            today: st.clock.today().to_string(),
             back: String::new(),
         },
         lang,

@@ -140,7 +140,7 @@ async fn targeting(
     };
     let rule = poor_rule(&b.poor_share.map(|q| q.to_string()).unwrap_or_default())
         .map_err(Failure::BadRequest)?;
-    let today = sejahtera_app::import::today_in_indonesia();
+    let today = st.clock.today();
     let report = match b.program {
         Some(p) => sejahtera_app::targeting::run_program(
             &st.store,

@@ -96,7 +96,7 @@ async fn targeting(
     let s = user.planner().map_err(|e| PageError::new(e, lang))?;
     check_csrf(&s, Some(&form.csrf)).map_err(|e| PageError::new(e, lang))?;
     let program: Option<i64> = form.program.trim().parse().ok();
-    let today = sejahtera_app::import::today_in_indonesia();
+    let today = st.clock.today();
     let result = match (super::api::poor_rule(&form.poor_share), program) {
         (Ok(rule), Some(p)) => {
             sejahtera_app::targeting::run_program(&st.store, &st.regions, p, None, rule, today)

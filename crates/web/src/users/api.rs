@@ -130,6 +130,7 @@ async fn login(
         c.username.trim(),
         &c.password,
         addr,
+        &*st.clock,
     )
     .await
     {

@@ -109,6 +109,7 @@ async fn login(
         form.username.trim(),
         &form.password,
         addr,
+        &*st.clock,
     )
     .await
     {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sejahtera_app::DbUrl;
 use sejahtera_app::accounts::{CreateUser, ThrottlePolicy, create_user};
-use sejahtera_app::import::today_in_indonesia;
+use sejahtera_app::{Clock, SystemClock};
 use sejahtera_demo::registry::{DemoOptions, seed};
 use sejahtera_domain::access::Role;
 use sejahtera_testkit::db::TestDb;
@@ -78,7 +78,7 @@ impl TestApp {
                     seed: 7,
                     scale: 0.01,
                 },
-                today_in_indonesia(),
+                SystemClock.today(),
                 &sejahtera_app::NoProgress,
             )
             .await
@@ -90,7 +90,7 @@ impl TestApp {
                 &store,
                 &regions,
                 7,
-                today_in_indonesia(),
+                SystemClock.today(),
                 &|_| 0,
                 &sejahtera_app::NoProgress,
             )
