@@ -1,6 +1,6 @@
 //! Columns for the analytics engines, taken from the registry.
 
-use anyhow::bail;
+use crate::error::{Error, Result};
 use sejahtera_domain::region::Level;
 use sejahtera_store::Store;
 
@@ -19,9 +19,11 @@ pub struct PerCapitaColumns {
 }
 
 /// Builds per-person columns from the registry (weight 1 per person).
-pub async fn per_capita_by_person(store: &Store, level: Level) -> anyhow::Result<PerCapitaColumns> {
+pub async fn per_capita_by_person(store: &Store, level: Level) -> Result<PerCapitaColumns> {
     if level == Level::Province {
-        bail!("--level must be regency, district or village");
+        return Err(Error::invalid_text(
+            "--level must be regency, district or village",
+        ));
     }
     let households = store.household_consumption().await?;
     let mut cols = PerCapitaColumns::default();
@@ -35,7 +37,8 @@ pub async fn per_capita_by_person(store: &Store, level: Level) -> anyhow::Result
         let line = match lines.get(&regency) {
             Some(l) => *l,
             None => {
-                let code = sejahtera_domain::RegionCode::parse(&regency)?;
+                let code =
+                    sejahtera_domain::RegionCode::parse(&regency).map_err(Error::unexpected)?;
                 let l = store
                     .meta(&poverty_line_key(&code))
                     .await?

@@ -162,3 +162,20 @@ pub fn list(
         })
         .collect())
 }
+
+/// An expression that does not compile, or names what is not there, is the user's input.
+impl From<EligibilityError> for crate::error::Error {
+    fn from(e: EligibilityError) -> crate::error::Error {
+        match e {
+            EligibilityError::Expression { rendered, .. } => {
+                crate::error::Error::invalid_text(rendered)
+            }
+            EligibilityError::UnknownRegion(code) => crate::error::Error::Invalid(
+                crate::messages::Msg::new("eligibility.unknown_region").arg("code", code),
+            ),
+            EligibilityError::NotRanked => {
+                crate::error::Error::Invalid(crate::messages::Msg::new("eligibility.not_ranked"))
+            }
+        }
+    }
+}

@@ -26,7 +26,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(Msg),
     /// Not the user's doing: the store or a task failed.
-    #[error("unexpected: {0:#}")]
+    #[error("{0:#}")]
     Unexpected(anyhow::Error),
 }
 
@@ -272,15 +272,30 @@ impl From<crate::households::AccessError> for Error {
     }
 }
 
-impl From<crate::eligibility::EligibilityError> for Error {
-    fn from(e: crate::eligibility::EligibilityError) -> Error {
-        use crate::eligibility::EligibilityError;
-        match e {
-            EligibilityError::Expression { rendered, .. } => Error::invalid_text(rendered),
-            EligibilityError::UnknownRegion(code) => {
-                Error::Invalid(Msg::new("eligibility.unknown_region").arg("code", code))
-            }
-            EligibilityError::NotRanked => Error::Invalid(Msg::new("eligibility.not_ranked")),
-        }
+/// Marks a failure as the user's input — a file they gave, a value they typed —
+/// with what and where (`or_invalid(|| format!("{}:{line}: amount", path))`),
+/// as opposed to `anyhow::Context`, whose errors are ours ([`Error::Unexpected`]).
+pub trait OrInvalid<T> {
+    /// [`Error::Invalid`] saying `what: cause`.
+    fn or_invalid<D: std::fmt::Display>(self, what: impl FnOnce() -> D) -> Result<T>;
+}
+
+impl<T, E: std::fmt::Display> OrInvalid<T> for std::result::Result<T, E> {
+    fn or_invalid<D: std::fmt::Display>(self, what: impl FnOnce() -> D) -> Result<T> {
+        self.map_err(|e| Error::invalid_text(format!("{}: {e:#}", what())))
     }
+}
+
+impl<T> OrInvalid<T> for Option<T> {
+    fn or_invalid<D: std::fmt::Display>(self, what: impl FnOnce() -> D) -> Result<T> {
+        self.ok_or_else(|| Error::invalid_text(what()))
+    }
+}
+
+/// Returns [`Error::Invalid`] with a formatted plain text (the user's input is wrong).
+#[macro_export]
+macro_rules! invalid {
+    ($($t:tt)*) => {
+        return Err($crate::error::Error::invalid_text(format!($($t)*)))
+    };
 }

@@ -63,7 +63,16 @@ fn io_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Writes a kind as CSV with the import's header. Returns the number of rows.
-pub async fn export_csv(store: &Store, kind: Kind, out: impl Write + Send) -> anyhow::Result<u64> {
+pub async fn export_csv(
+    store: &Store,
+    kind: Kind,
+    out: impl Write + Send,
+) -> crate::error::Result<u64> {
+    // A failed write or read is ours (the disk, the database), not the user's.
+    Ok(write_csv(store, kind, out).await?)
+}
+
+async fn write_csv(store: &Store, kind: Kind, out: impl Write + Send) -> anyhow::Result<u64> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(kind.columns())?;
     let mut n = 0u64;
@@ -92,7 +101,11 @@ const BATCH: usize = 65_536;
 
 /// Writes a kind as a Parquet file: text columns as UTF-8, `pengeluaran_bulanan`
 /// as Int64 Rupiah, `tanggal_lahir` as Date32. Returns the number of rows.
-pub async fn export_parquet(store: &Store, kind: Kind, path: &Path) -> anyhow::Result<u64> {
+pub async fn export_parquet(store: &Store, kind: Kind, path: &Path) -> crate::error::Result<u64> {
+    Ok(write_parquet(store, kind, path).await?)
+}
+
+async fn write_parquet(store: &Store, kind: Kind, path: &Path) -> anyhow::Result<u64> {
     let fields: Vec<Field> = kind
         .columns()
         .iter()

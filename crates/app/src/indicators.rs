@@ -123,7 +123,7 @@ pub async fn compute(
     regions: &Regions,
     shipped_lines: &[PovertyLine],
     clock: &dyn Clock,
-) -> anyhow::Result<IndicatorTables> {
+) -> crate::error::Result<IndicatorTables> {
     let generation = store.registry_generation().await?;
     let households = store
         .household_consumption()
@@ -156,6 +156,7 @@ pub async fn compute(
     })
     .await
     .context("computing indicators")?
+    .map_err(crate::error::Error::from)
 }
 
 /// The computation itself, on household columns (village, consumption, members).
@@ -301,7 +302,7 @@ impl IndicatorCache {
         regions: &Regions,
         lines: &[PovertyLine],
         clock: &dyn Clock,
-    ) -> anyhow::Result<Arc<IndicatorTables>> {
+    ) -> crate::error::Result<Arc<IndicatorTables>> {
         if let Some(t) = self.peek(generation) {
             return Ok(t);
         }

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use crate::error::{Error, OrInvalid, Result};
+use crate::invalid;
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -39,15 +40,18 @@ pub struct SampleRow {
 }
 
 /// Reads a sample CSV: header with `no_kk` and `konsumsi_per_kapita`, optional `bobot`.
-pub fn read_sample(path: &Path) -> anyhow::Result<Vec<SampleRow>> {
+pub fn read_sample(path: &Path) -> Result<Vec<SampleRow>> {
     let mut r = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let headers = r.headers()?.clone();
+        .or_invalid(|| format!("cannot read {}", path.display()))?;
+    let headers = r
+        .headers()
+        .or_invalid(|| format!("{}: line 1", path.display()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(kk), Some(pc)) = (col("no_kk"), col("konsumsi_per_kapita")) else {
-        bail!(
+        invalid!(
             "{}: the header must name no_kk and konsumsi_per_kapita (optional: bobot), found {:?}",
             path.display(),
             headers.iter().collect::<Vec<_>>().join(",")
@@ -57,18 +61,19 @@ pub fn read_sample(path: &Path) -> anyhow::Result<Vec<SampleRow>> {
     let mut out = Vec::new();
     for (i, rec) in r.records().enumerate() {
         let line = i + 2;
-        let rec = rec.with_context(|| format!("{}: line {line}", path.display()))?;
+        let rec = rec.or_invalid(|| format!("{}: line {line}", path.display()))?;
         let get = |k: usize| rec.get(k).unwrap_or("");
         if rec.iter().all(|c| c.is_empty()) {
             continue;
         }
-        let no_kk = NoKk::parse(get(kk))
-            .map_err(|e| anyhow::anyhow!("{}: line {line}, no_kk: {e}", path.display()))?;
+        let no_kk = NoKk::parse(get(kk)).map_err(|e| {
+            Error::invalid_text(format!("{}: line {line}, no_kk: {e}", path.display()))
+        })?;
         let konsumsi: f64 = get(pc)
             .parse()
             .ok()
             .filter(|x: &f64| x.is_finite() && *x > 0.0)
-            .with_context(|| {
+            .or_invalid(|| {
                 format!(
                     "{}: line {line}, konsumsi_per_kapita: {:?} is not a positive number",
                     path.display(),
@@ -81,7 +86,7 @@ pub fn read_sample(path: &Path) -> anyhow::Result<Vec<SampleRow>> {
                 .parse()
                 .ok()
                 .filter(|x: &f64| x.is_finite() && *x > 0.0)
-                .with_context(|| {
+                .or_invalid(|| {
                     format!(
                         "{}: line {line}, bobot: {:?} is not a positive number",
                         path.display(),
@@ -107,13 +112,13 @@ pub async fn sample_from_truth(
     snap: &RegistrySnapshot,
     fraction: f64,
     seed: u64,
-) -> anyhow::Result<Vec<SampleRow>> {
+) -> Result<Vec<SampleRow>> {
     if !(fraction > 0.0 && fraction <= 1.0) {
-        bail!("--fraction must be in (0, 1], got {fraction}");
+        invalid!("--fraction must be in (0, 1], got {fraction}");
     }
     let truth = store.true_consumption().await?;
     if truth.is_empty() {
-        bail!("this registry has no true consumption (household_truth): only the demo has one");
+        invalid!("this registry has no true consumption (household_truth): only the demo has one");
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out = Vec::new();
@@ -132,17 +137,20 @@ pub async fn sample_from_truth(
 }
 
 /// Writes a sample as CSV (`no_kk,konsumsi_per_kapita`).
-pub fn write_sample(path: &Path, rows: &[SampleRow]) -> anyhow::Result<()> {
+pub fn write_sample(path: &Path, rows: &[SampleRow]) -> Result<()> {
     let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-    w.write_record(["no_kk", "konsumsi_per_kapita"])?;
+        csv::Writer::from_path(path).or_invalid(|| format!("cannot write {}", path.display()))?;
+    let failed = || format!("cannot write {}", path.display());
+    w.write_record(["no_kk", "konsumsi_per_kapita"])
+        .or_invalid(failed)?;
     for r in rows {
         w.write_record([
             format!("{:016}", r.no_kk),
             format!("{}", r.konsumsi_per_kapita),
-        ])?;
+        ])
+        .or_invalid(failed)?;
     }
-    w.flush()?;
+    w.flush().or_invalid(failed)?;
     Ok(())
 }
 
@@ -225,7 +233,7 @@ pub struct Fit {
 /// Fits the weights by (weighted) least squares of `ln(konsumsi_per_kapita)` on the
 /// proxies of the sampled households, with nalgebra's SVD. Aliased regressors are
 /// left out first (see [`Fit::aliased`]).
-pub fn fit(snap: &RegistrySnapshot, sample: &[SampleRow]) -> anyhow::Result<Fit> {
+pub fn fit(snap: &RegistrySnapshot, sample: &[SampleRow]) -> Result<Fit> {
     let index: HashMap<u64, usize> = snap
         .no_kk
         .iter()
@@ -278,7 +286,7 @@ pub fn fit(snap: &RegistrySnapshot, sample: &[SampleRow]) -> anyhow::Result<Fit>
     let k = columns.len() + 1;
     let n = rows.len();
     if n < k + 1 {
-        bail!(
+        invalid!(
             "the sample has {n} usable households for {k} coefficients; it needs more households than coefficients"
         );
     }
@@ -321,7 +329,7 @@ pub fn fit(snap: &RegistrySnapshot, sample: &[SampleRow]) -> anyhow::Result<Fit>
         .clone()
         .svd(true, true)
         .solve(&y, 1e-12)
-        .map_err(|e| anyhow::anyhow!("least squares failed: {e}"))?;
+        .map_err(|e| Error::unexpected(format!("least squares failed: {e}")))?;
     let k = kept.len();
     let resid = &y - &x * &beta;
     let wsum: f64 = rows.iter().map(|r| r.2).sum();
@@ -414,18 +422,18 @@ fn fmt_f(x: f64) -> String {
 }
 
 /// Reads a weights file, checking every group and key against the known proxies.
-pub fn weights_from_toml(text: &str, origin: &str) -> anyhow::Result<Weights> {
+pub fn weights_from_toml(text: &str, origin: &str) -> Result<Weights> {
     let doc: toml_edit::DocumentMut = text
         .parse()
-        .with_context(|| format!("{origin}: not valid TOML"))?;
+        .or_invalid(|| format!("{origin}: not valid TOML"))?;
     let groups = pmt::coded_groups();
     let mut w = Weights::default();
     let mut konstanta = None;
-    let num = |item: &toml_edit::Item, what: &str| -> anyhow::Result<f64> {
+    let num = |item: &toml_edit::Item, what: &str| -> Result<f64> {
         item.as_float()
             .or_else(|| item.as_integer().map(|i| i as f64))
             .filter(|x| x.is_finite())
-            .with_context(|| format!("{origin}: {what} must be a number"))
+            .or_invalid(|| format!("{origin}: {what} must be a number"))
     };
     // Flatten to (group path, key, item).
     fn walk<'a>(
@@ -457,16 +465,16 @@ pub fn weights_from_toml(text: &str, origin: &str) -> anyhow::Result<Weights> {
                 "source" => w.source = item.as_str().map(str::to_string),
                 "target" => {
                     if item.as_str() != Some("ln_konsumsi_per_kapita") {
-                        bail!("{origin}: model.target must be \"ln_konsumsi_per_kapita\"");
+                        invalid!("{origin}: model.target must be \"ln_konsumsi_per_kapita\"");
                     }
                 }
-                other => bail!(
+                other => invalid!(
                     "{origin}: unknown key model.{other} (known: target, source, n, r2, konstanta)"
                 ),
             },
             g if g == COMPOSITION => {
                 if !COMPOSITION_KEYS.contains(&key.as_str()) {
-                    bail!(
+                    invalid!(
                         "{origin}: unknown key {g}.{key} (known: {})",
                         COMPOSITION_KEYS.join(", ")
                     );
@@ -478,7 +486,7 @@ pub fn weights_from_toml(text: &str, origin: &str) -> anyhow::Result<Weights> {
                 let code = RegionCode::parse(&key)
                     .ok()
                     .filter(|c| c.level() == Level::District)
-                    .with_context(|| {
+                    .or_invalid(|| {
                         format!("{origin}: {g}.{key:?} is not a district code like \"53.71.01\"")
                     })?;
                 w.weights.insert(
@@ -488,7 +496,7 @@ pub fn weights_from_toml(text: &str, origin: &str) -> anyhow::Result<Weights> {
             }
             g => {
                 let Some((_, values)) = groups.iter().find(|(name, _)| *name == g) else {
-                    bail!(
+                    invalid!(
                         "{origin}: unknown group [{g}] (known: model, {COMPOSITION}, {DISTRICT}, {})",
                         groups
                             .iter()
@@ -498,14 +506,14 @@ pub fn weights_from_toml(text: &str, origin: &str) -> anyhow::Result<Weights> {
                     );
                 };
                 match values.iter().position(|v| *v == key) {
-                    Some(0) => bail!(
+                    Some(0) => invalid!(
                         "{origin}: {g}.{key} is the reference category of [{g}] and takes no weight"
                     ),
                     Some(_) => {
                         w.weights
                             .insert(Feature::new(g, &key), num(item, &format!("{g}.{key}"))?);
                     }
-                    None => bail!(
+                    None => invalid!(
                         "{origin}: unknown value {g}.{key} (known: {})",
                         values[1..].join(", ")
                     ),
@@ -513,14 +521,14 @@ pub fn weights_from_toml(text: &str, origin: &str) -> anyhow::Result<Weights> {
             }
         }
     }
-    w.konstanta = konstanta.with_context(|| format!("{origin}: model.konstanta is missing"))?;
+    w.konstanta = konstanta.or_invalid(|| format!("{origin}: model.konstanta is missing"))?;
     Ok(w)
 }
 
 /// Reads a weights file from disk.
-pub fn read_weights(path: &Path) -> anyhow::Result<Weights> {
+pub fn read_weights(path: &Path) -> Result<Weights> {
     let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        std::fs::read_to_string(path).or_invalid(|| format!("cannot read {}", path.display()))?;
     weights_from_toml(&text, &path.display().to_string())
 }
 
@@ -552,9 +560,9 @@ pub async fn score_and_store(
     weights: &Weights,
     level: Level,
     clock: &dyn crate::clock::Clock,
-) -> anyhow::Result<Vec<AreaRanking>> {
+) -> Result<Vec<AreaRanking>> {
     if !matches!(level, Level::Regency | Level::District) {
-        bail!("deciles are ranked within a regency or a district");
+        invalid!("deciles are ranked within a regency or a district");
     }
     let scores: Vec<f64> = proxies(snap).iter().map(|p| weights.score(p)).collect();
     let (areas, of_village) = snap.areas(level);
@@ -573,7 +581,7 @@ pub async fn score_and_store(
         let d = pmt::deciles(&s, &keys);
         for ((&h, &score), &desil) in hs.iter().zip(&s).zip(&d) {
             rows.push(WelfareRow {
-                no_kk: NoKk::parse(&format!("{:016}", snap.no_kk[h]))?,
+                no_kk: NoKk::parse(&format!("{:016}", snap.no_kk[h])).map_err(Error::unexpected)?,
                 skor_pmt: score,
                 desil,
                 area: a.code.clone(),

@@ -135,9 +135,7 @@ pub async fn dry_run(
         _ => None,
     };
     let compiled = crate::eligibility::compile(&program.eligibility)?;
-    let snap = crate::snapshot::load(store, regions, reference_date, false)
-        .await
-        .map_err(Error::Unexpected)?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
     let selected = crate::eligibility::select(&snap, &compiled, under.as_ref())?;
     let mut per: HashMap<u32, u64> = HashMap::new();
     for (h, s) in selected.iter().enumerate() {

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+
+use crate::error::{Error, Result};
 use sejahtera_domain::Regions;
 use sejahtera_store::{DbUrl, Store};
 
@@ -24,7 +26,7 @@ pub fn default_data_dir() -> PathBuf {
 }
 
 /// Reads every `*.csv` under `<data_dir>/wilayah/` into one hierarchy.
-pub fn load_region_files(data_dir: &Path) -> anyhow::Result<Regions> {
+pub fn load_region_files(data_dir: &Path) -> Result<Regions> {
     let dir = data_dir.join("wilayah");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("cannot read the region folder {}", dir.display()))?
@@ -33,21 +35,25 @@ pub fn load_region_files(data_dir: &Path) -> anyhow::Result<Regions> {
         .collect();
     files.sort();
     if files.is_empty() {
-        bail!("no region CSV files in {}", dir.display());
+        return Err(Error::unexpected(format!(
+            "no region CSV files in {}",
+            dir.display()
+        )));
     }
     let mut all = Regions::new();
     for f in &files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let rows = Regions::parse_csv(&f.display().to_string(), &text)?;
+        let rows =
+            Regions::parse_csv(&f.display().to_string(), &text).map_err(Error::unexpected)?;
         all.extend(rows);
     }
     // Re-check parents across files.
-    Regions::from_regions(all.iter().cloned()).map_err(anyhow::Error::from)
+    Regions::from_regions(all.iter().cloned()).map_err(|e| Error::Unexpected(e.into()))
 }
 
 /// Opens (creating) the database and loads the shipped regions into it.
-pub async fn init(db: impl Into<DbUrl>, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
+pub async fn init(db: impl Into<DbUrl>, data_dir: &Path) -> Result<(Store, Regions)> {
     let regions = load_region_files(data_dir)?;
     let store = crate::db::open(&db.into())
         .await
@@ -60,7 +66,7 @@ pub async fn init(db: impl Into<DbUrl>, data_dir: &Path) -> anyhow::Result<(Stor
 }
 
 /// Opens an existing database, initializing it (regions) when it has none yet.
-pub async fn open(db: impl Into<DbUrl>, data_dir: &Path) -> anyhow::Result<(Store, Regions)> {
+pub async fn open(db: impl Into<DbUrl>, data_dir: &Path) -> Result<(Store, Regions)> {
     let db = db.into();
     let store = crate::db::open(&db)
         .await
@@ -87,7 +93,7 @@ pub struct PovertyLine {
 }
 
 /// Reads `<data_dir>/poverty_lines.csv` (`code,amount,period,source`); none when absent.
-pub fn load_poverty_lines(data_dir: &Path) -> anyhow::Result<Vec<PovertyLine>> {
+pub fn load_poverty_lines(data_dir: &Path) -> Result<Vec<PovertyLine>> {
     let path = data_dir.join("poverty_lines.csv");
     if !path.exists() {
         return Ok(Vec::new());
@@ -109,7 +115,10 @@ pub fn load_poverty_lines(data_dir: &Path) -> anyhow::Result<Vec<PovertyLine>> {
             )
         })?;
         if amount <= 0 {
-            bail!("{}:{line}: amount must be positive", path.display());
+            return Err(Error::unexpected(format!(
+                "{}:{line}: amount must be positive",
+                path.display()
+            )));
         }
         out.push(PovertyLine {
             code,

@@ -94,7 +94,7 @@ pub async fn load(
     regions: &Regions,
     reference_date: NaiveDate,
     with_pii: bool,
-) -> anyhow::Result<RegistrySnapshot> {
+) -> crate::error::Result<RegistrySnapshot> {
     let mut districts = areas_at(regions, Level::District);
     let mut regencies = areas_at(regions, Level::Regency);
     districts.sort_by(|a, b| a.code.cmp(&b.code));
@@ -178,10 +178,14 @@ pub async fn load(
         })
         .await?;
     if let Some(e) = village_error {
-        anyhow::bail!("stored household with a malformed {e}");
+        return Err(crate::error::Error::unexpected(format!(
+            "stored household with a malformed {e}"
+        )));
     }
     if let Some(v) = missing_area {
-        anyhow::bail!("village {v} has no district or regency among the stored regions");
+        return Err(crate::error::Error::unexpected(format!(
+            "village {v} has no district or regency among the stored regions"
+        )));
     }
 
     // Persons come in (no_kk, nik) order like the households: push each household

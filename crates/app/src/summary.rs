@@ -5,7 +5,7 @@ pub use sejahtera_store::{Counts, DistrictCount};
 use sejahtera_store::{Store, StoreError};
 
 /// The per-district counts (in code order) and their total.
-pub async fn by_district(store: &Store) -> anyhow::Result<(Vec<DistrictCount>, Counts)> {
+pub async fn by_district(store: &Store) -> Result<(Vec<DistrictCount>, Counts), StoreError> {
     let rows = store.counts_by_district().await?;
     let mut total = Counts::default();
     for r in &rows {

@@ -243,9 +243,7 @@ pub async fn run(
     reference_date: chrono::NaiveDate,
 ) -> crate::error::Result<TargetingReport> {
     let program = crate::eligibility::compile(expr)?;
-    let snap = crate::snapshot::load(store, regions, reference_date, false)
-        .await
-        .map_err(Error::Unexpected)?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
     let truth = store.true_consumption().await?;
     if truth.is_empty() {
         return Err(Error::Invalid(Msg::new("targeting.no_truth")));
@@ -269,9 +267,7 @@ pub async fn run_program(
     let program = crate::programs::find(store, program_id).await?;
     let state =
         sejahtera_domain::programs::Enrollments::from_events(&store.enrollment_events().await?);
-    let snap = crate::snapshot::load(store, regions, reference_date, false)
-        .await
-        .map_err(Error::Unexpected)?;
+    let snap = crate::snapshot::load(store, regions, reference_date, false).await?;
     let truth = store.true_consumption().await?;
     if truth.is_empty() {
         return Err(Error::Invalid(Msg::new("targeting.no_truth")));

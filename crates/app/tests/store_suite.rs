@@ -15,7 +15,7 @@ use sejahtera_domain::codes::{Code, JenisKelamin};
 use sejahtera_domain::delivery::{
     Outcome, OutcomeSource, Partner, PartnerKind, Referral, ReferralStatus, Service, Session, Visit,
 };
-use sejahtera_domain::programs::{Event, Program, ProgramKind, Sector, Status};
+use sejahtera_domain::programs::{Enrollments, Event, Program, ProgramKind, Sector, Status};
 use sejahtera_domain::region::{Region, Regions};
 use sejahtera_domain::registry::{Household, Person, QualityFlag};
 use sejahtera_domain::{Nik, NoKk, RegionCode, Rupiah};
@@ -299,6 +299,17 @@ fn program(name: &str) -> Program {
         exclusive_with: BTreeSet::new(),
         partners: BTreeSet::new(),
     }
+}
+
+/// What a handle's folded log says of program `p`, next to a full replay of the log.
+async fn folds(store: &Store, p: i64) -> (Vec<(u64, Status, RegionCode)>, u32) {
+    let mut fold = store.enrollments().await.unwrap().of_program(p);
+    fold.sort_by_key(|m| m.0);
+    let replay = Enrollments::from_events(&store.enrollment_events().await.unwrap());
+    let mut full = replay.of_program(p);
+    full.sort_by_key(|m| m.0);
+    assert_eq!(fold, full, "the folded log differs from a full replay");
+    (fold, replay.places(p, None))
 }
 
 fn event(program: i64, kk: &str, village: &str, status: Status) -> Event {
@@ -1314,6 +1325,55 @@ sejahtera_testkit::on_both_backends! {
         assert_eq!(seen[1], decided);
         tx.commit().await.unwrap();
         assert_eq!(store.enrollment_events().await.unwrap()[1], decided);
+    }
+
+    async fn every_handle_folds_the_log_as_a_full_replay(db) {
+        // Two handles, as two processes: each keeps its own fold of the log.
+        let (store, p) = with_program(&db).await;
+        let other = open(&db).await;
+        assert_eq!(folds(&store, p).await.0, vec![]);
+        other
+            .append_enrollment_event(&event(p, KK1, "53.71.01.1001", Status::Candidate))
+            .await
+            .unwrap();
+        let (f, _) = folds(&store, p).await;
+        assert_eq!(f, vec![(k(KK1), Status::Candidate, code("53.71.01.1001"))]);
+        // A decision sees its own uncommitted event; a rolled-back one reaches no fold.
+        {
+            let mut tx = store.begin_enrollment().await.unwrap();
+            let before = tx.enrollments().await.unwrap();
+            assert_eq!(before.status(p, k(KK1)), Some(Status::Candidate));
+            tx.append(&event(p, KK1, "53.71.01.1001", Status::Enrolled))
+                .await
+                .unwrap();
+            let mine = tx.enrollments().await.unwrap();
+            assert_eq!(mine.status(p, k(KK1)), Some(Status::Enrolled));
+            // dropped without commit
+        }
+        assert_eq!(
+            store.enrollments().await.unwrap().status(p, k(KK1)),
+            Some(Status::Candidate)
+        );
+        assert_eq!(folds(&other, p).await.1, 0);
+        // Committed by the other handle, then a batch by this one: both folds follow.
+        let mut tx = other.begin_enrollment().await.unwrap();
+        tx.append(&event(p, KK1, "53.71.01.1001", Status::Enrolled))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(folds(&store, p).await.1, 1);
+        store
+            .append_enrollment_events(&[
+                event(p, KK2, "53.71.01.1002", Status::Candidate),
+                event(p, KK2, "53.71.01.1002", Status::Enrolled),
+            ])
+            .await
+            .unwrap();
+        for h in [&store, &other] {
+            let (f, places) = folds(h, p).await;
+            assert_eq!(places, 2);
+            assert_eq!(f.len(), 2);
+        }
     }
 
     async fn a_dropped_enrollment_decision_rolls_back(db) {

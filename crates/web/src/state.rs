@@ -68,7 +68,7 @@ impl AppState {
     }
 
     /// The indicator tables of the current registry generation.
-    pub async fn indicators(&self) -> anyhow::Result<Arc<IndicatorTables>> {
+    pub async fn indicators(&self) -> Result<Arc<IndicatorTables>, sejahtera_app::Error> {
         let g = self.generation.load(Ordering::Acquire);
         if let Some(t) = self.cache.peek(g) {
             return Ok(t);
