@@ -68,7 +68,7 @@ pub struct Config {
     /// How often to look for registry changes made by other processes (e.g. a CLI import).
     pub poll_interval: Duration,
     /// Where the server's use cases get now and today (the system clock; a
-    /// fixed one in tests).
+    /// `FixedClock` where a caller needs a chosen date).
     pub clock: Arc<dyn sejahtera_app::clock::Clock>,
 }
 
