@@ -74,3 +74,53 @@ fn a_fixed_clock_gives_the_same_day_and_instant_every_time() {
         NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
     );
 }
+
+/// A session opened at a fixed instant lives `SESSION_HOURS` by the clock the
+/// use cases are given, not by the machine's.
+#[tokio::test]
+async fn a_session_expires_by_the_clock_it_is_given() {
+    use sejahtera_app::accounts::{
+        CreateUser, LoginThrottle, SESSION_HOURS, ThrottlePolicy, create_user, login, session,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clock.db");
+    let data = sejahtera_app::regions::default_data_dir();
+    let (store, regions) = sejahtera_app::regions::open(db.as_path(), &data)
+        .await
+        .unwrap();
+    create_user(
+        &store,
+        &regions,
+        &CreateUser {
+            username: "perencana.uji".into(),
+            display_name: "Perencana Uji".into(),
+            role: sejahtera_domain::access::Role::Planner,
+            villages: Vec::new(),
+            password: "kata-sandi-panjang-sekali".into(),
+            agency: None,
+            region: None,
+            partner: None,
+        },
+    )
+    .await
+    .unwrap();
+    let opened: DateTime<Utc> = "2027-01-04T01:00:00Z".parse().unwrap();
+    let s = login(
+        &store,
+        &LoginThrottle::new(ThrottlePolicy::default()),
+        "perencana.uji",
+        "kata-sandi-panjang-sekali",
+        "127.0.0.1".parse().unwrap(),
+        &FixedClock(opened),
+    )
+    .await
+    .unwrap();
+    let at = |hours: i64| FixedClock(opened + chrono::Duration::hours(hours));
+    assert!(session(&store, &s.token, &at(1)).await.unwrap().is_some());
+    assert!(
+        session(&store, &s.token, &at(SESSION_HOURS + 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
